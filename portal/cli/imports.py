@@ -1,0 +1,59 @@
+"""``portal import``: bring specs in from a local checkout."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from portal.cli import Context, pass_context
+from portal.importers.specs_tree import import_tree
+from portal.specs.service import get_project
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import specs from local files."""
+
+
+@import_group.command("specs")
+@click.option("--project", "project_name", required=True, help="Project the specs belong to (see `portal projects list`).")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@pass_context
+def specs(ctx: Context, project_name: str, directory: Path) -> None:
+    """Import a specs tree laid out like the OpenStack specs repos (idempotent: re-run any time).
+
+    DIRECTORY is the repository checkout (or its specs/ folder), e.g. a clone
+    of https://opendev.org/openstack/nova-specs.
+    """
+    with ctx.session() as session:
+        project = get_project(session, project_name)
+        progress = _progress_printer()
+        report = import_tree(session, None, project, directory, progress=progress, commit=session.commit)
+    click.echo("", err=True) if sys.stderr.isatty() else None
+    for path, reason in report.skipped:
+        click.echo(f"skipped {path}: {reason}")
+    for path, reason in report.failures:
+        click.secho(f"FAILED  {path}: {reason}", fg="yellow")
+    click.echo(f"Imported specs into {project_name}: {report.summary()}.")
+    if report.failed:
+        click.echo("Files that failed are listed above; fix them and re-run the same command (nothing is duplicated).")
+        sys.exit(1)
+
+
+def _progress_printer():
+    """Overwrite one status line on a terminal; print every 100 files otherwise (logs)."""
+    tty = sys.stderr.isatty()
+
+    def progress(index: int, total: int, path: str) -> None:
+        if tty:
+            click.echo(f"\r[{index}/{total}] {path[-60:]:<60}", nl=False, err=True)
+        elif index == 1 or index % 100 == 0 or index == total:
+            click.echo(f"[{index}/{total}] {path}", err=True)
+
+    return progress
+
+
+def register(main: click.Group) -> None:
+    main.add_command(import_group)

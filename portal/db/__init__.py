@@ -1,0 +1,1 @@
+"""Database plumbing: declarative base, engine, sessions and Alembic wiring."""

@@ -1,0 +1,95 @@
+"""One place that turns failures into responses: an HTML page, or JSON under /api/.
+
+The page always says what happened and what to do next; a 500 rolls the
+request's transaction back first and never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.errors import PortalError, TooManyAttempts
+
+log = logging.getLogger(__name__)
+
+HINTS = {
+    400: "The request was not understood. Go back, check what you entered and try again.",
+    401: "You need to log in first.",
+    403: "Your account is not allowed to do this. Ask an admin if you think it should be.",
+    404: "The page does not exist. It may have been renamed; try the project list or check the address.",
+    405: "This address does not accept that kind of request. Use the links and buttons on the site.",
+    413: "What you sent is too large.",
+    429: "Too many attempts. Wait a little and try again.",
+    500: "Something went wrong on our side. Nothing you entered was saved by this request; try again, "
+    "and tell your portal admin if it keeps happening.",
+    503: "The portal is busy or its database is unavailable. Try again in a minute.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, *, retry_after: int | None = None) -> Response:
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        response = Response(
+            render_template("errors/error.html", status=status, message=message, hint=HINTS.get(status, "")),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _rollback() -> None:
+    db = g.get("db")
+    if db is not None:
+        db.rollback()
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(PortalError)
+    def _portal_error(exc: PortalError) -> Response:
+        _rollback()
+        retry = exc.retry_after if isinstance(exc, TooManyAttempts) else None
+        return error_response(exc.status, exc.code, exc.message, retry_after=retry)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Response:
+        _rollback()
+        return error_response(
+            400,
+            "csrf_failed",
+            "Your form had expired or did not come from this site, so nothing was saved. "
+            "Go back, reload the page and submit it again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        message = {
+            404: "Page not found.",
+            405: "Method not allowed.",
+        }.get(status, exc.description or exc.name)
+        response = error_response(status, exc.name.lower().replace(" ", "_"), message)
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        _rollback()
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError) and "locked" in str(exc).lower():
+            log.warning("database busy: %s", exc)
+            return error_response(503, "database_busy", "The database is busy. Try again in a few seconds.", retry_after=5)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Internal error.")

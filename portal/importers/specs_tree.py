@@ -1,0 +1,239 @@
+"""Import a specs tree laid out like the OpenStack specs repositories.
+
+Layouts understood (``DIR`` is the repository root or its ``specs/`` folder):
+
+* nova: ``specs/<release>/<approved|implemented>/<name>.rst``, plus
+  ``specs/backlog/approved/`` and ``specs/abandoned/``;
+* files straight under ``specs/<release>/<name>.rst`` (approved);
+* ``specs/approved/<name>.rst`` with a symlink per release under
+  ``specs/<release>/`` (each link is that release's copy).
+
+Templates (``*-template.rst``, ``template.rst``), ``index.rst`` and
+``README.rst`` are skipped. Each file is parsed and upserted in its own
+savepoint, so one bad file is reported with its path and reason and the
+rest continues; a file that cannot be parsed is kept as plain text.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from portal.clock import now
+from portal.errors import InvalidInput, PortalError
+from portal.models import ImportRun, Project, SpecState, User
+from portal.specs.document import MAX_SPEC_BYTES, parse_spec
+from portal.specs.releases import is_release, normalize_release
+from portal.specs.service import SpecFile, upsert_spec_file
+
+log = logging.getLogger(__name__)
+
+SKIPPED_NAMES = {"index.rst", "readme.rst", "template.rst"}
+STATE_DIRS = {state.value for state in SpecState}
+BATCH_SIZE = 50
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    """A spec file in the tree: where it is shown (``rel_path``) and what to read (``real_path``)."""
+
+    rel_path: str
+    real_path: Path
+    release: str | None
+    state: SpecState
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    def summary(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.failed} failed"
+        )
+
+
+def classify_path(parts: tuple[str, ...]) -> tuple[str | None, SpecState] | None:
+    """Release and state of a spec file from its folders below ``specs/``; ``None`` to skip.
+
+    ``parts`` are the folder names between ``specs/`` and the file.
+    """
+    release: str | None = None
+    state: SpecState | None = None
+    for part in parts:
+        lowered = part.lower()
+        if lowered in STATE_DIRS:
+            state = SpecState(lowered)
+        elif release is None and is_release(lowered):
+            release = normalize_release(lowered)
+        elif release is None and state is None and lowered not in {"specs"}:
+            release = lowered  # an unknown release name, e.g. "liberty-1": keep it as written
+    if state is None:
+        state = SpecState.APPROVED
+    if state in (SpecState.BACKLOG, SpecState.ABANDONED):
+        release = None
+    return release, state
+
+
+def discover(root: Path) -> tuple[list[FoundFile], list[tuple[str, str]]]:
+    """Find the spec files under ``root``; return them and the skipped paths with reasons."""
+    base = root / "specs" if (root / "specs").is_dir() else root
+    base_real = base.resolve()
+    display_root = base.parent if base.name == "specs" else base
+    found: list[FoundFile] = []
+    skipped: list[tuple[str, str]] = []
+    linked_targets: set[Path] = set()
+
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames.sort()
+        for filename in sorted(filenames):
+            if not filename.endswith(".rst"):
+                continue
+            path = Path(dirpath) / filename
+            rel = path.relative_to(display_root).as_posix()
+            lowered = filename.lower()
+            if lowered in SKIPPED_NAMES or lowered.endswith("-template.rst"):
+                continue
+            real = path.resolve()
+            if path.is_symlink():
+                if not real.exists():
+                    skipped.append((rel, "broken symlink"))
+                    continue
+                if base_real not in real.parents:
+                    skipped.append((rel, "symlink points outside the specs tree; not followed"))
+                    continue
+                linked_targets.add(real)
+            parts = path.relative_to(base).parts[:-1]
+            classified = classify_path(parts)
+            if classified is None:
+                continue
+            release, state = classified
+            found.append(FoundFile(rel_path=rel, real_path=real, release=release, state=state))
+
+    # A file that release folders link to is represented by those links.
+    result = [f for f in found if f.real_path not in linked_targets or Path(display_root / f.rel_path).is_symlink()]
+    return result, skipped
+
+
+def read_spec_file(found: FoundFile) -> SpecFile:
+    """Read and parse one file; raise :class:`InvalidInput` when it cannot be read as text."""
+    try:
+        size = found.real_path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise InvalidInput(f"larger than {MAX_SPEC_BYTES // 1024} KiB; not imported")
+        raw = found.real_path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot be read: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"not UTF-8 text (byte {exc.start}); convert it to UTF-8") from exc
+    stem = found.real_path.stem if not found.rel_path.endswith(".rst") else Path(found.rel_path).stem
+    parsed = parse_spec(text, fallback_title=stem.replace("-", " ").replace("_", " "))
+    return SpecFile(
+        path=found.rel_path,
+        release=found.release,
+        state=found.state,
+        text=text,
+        parsed=parsed,
+        file_name=stem,
+    )
+
+
+def import_tree(
+    session: Session,
+    actor: User | None,
+    project: Project,
+    root: Path,
+    *,
+    progress: Progress | None = None,
+    commit: Callable[[], None] | None = None,
+) -> ImportReport:
+    """Import every spec file under ``root`` into ``project``.
+
+    ``commit`` is called after each batch (the CLI passes ``session.commit``);
+    without it the caller commits once at the end.
+    """
+    if not root.is_dir():
+        raise InvalidInput(f"{root} is not a directory. Pass the specs repository (or its specs/ folder).")
+    files, skipped = discover(root)
+    report = ImportReport(skipped=skipped)
+    run = ImportRun(source="specs-dir", project_id=project.id, argument=str(root))
+    session.add(run)
+    session.flush()
+    if not files:
+        raise InvalidInput(
+            f"No spec files (*.rst) found under {root}. Expected a layout like "
+            "specs/<release>/approved/<name>.rst; check the path."
+        )
+    for index, found in enumerate(files, start=1):
+        if progress is not None:
+            progress(index, len(files), found.rel_path)
+        _import_one(session, actor, project, found, report)
+        if commit is not None and index % BATCH_SIZE == 0:
+            _save_run(run, report, finished=False)
+            commit()
+    _save_run(run, report, finished=True)
+    if commit is not None:
+        commit()
+    return report
+
+
+def _import_one(session: Session, actor: User | None, project: Project, found: FoundFile, report: ImportReport) -> None:
+    try:
+        item = read_spec_file(found)
+    except InvalidInput as exc:
+        report.failed += 1
+        report.failures.append((found.rel_path, exc.message))
+        return
+    if item.parsed.error:
+        # Kept as plain text so nothing is lost, but reported as a failure to fix.
+        report.failures.append((found.rel_path, f"kept as plain text: {item.parsed.error}"))
+    try:
+        with session.begin_nested():
+            outcome = upsert_spec_file(session, actor, project, item)
+    except PortalError as exc:
+        report.failed += 1
+        report.failures.append((found.rel_path, exc.message))
+        return
+    if item.parsed.error:
+        report.failed += 1
+        return
+    setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+def _save_run(run: ImportRun, report: ImportReport, *, finished: bool) -> None:
+    run.counts = {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "failed": report.failed,
+    }
+    run.errors = [{"path": path, "reason": reason} for path, reason in report.failures[:500]]
+    if finished:
+        run.finished_at = now()
+        run.status = "partial" if report.failed else "succeeded"
+
+
+def iter_rst(root: Path) -> Iterator[Path]:
+    """All spec files under ``root`` (for tools and benchmarks)."""
+    files, _ = discover(root)
+    for found in files:
+        yield found.real_path

@@ -1,0 +1,135 @@
+"""Specs, the documents they had over time, and their Gerrit reviews.
+
+A :class:`Spec` is what operators follow: the Launchpad blueprint, the spec
+file and its Gerrit changes that share one name within a project. Each
+imported version of a spec file is a :class:`SpecRevision` (the release
+history); the spec's ``title``/``release``/``state`` mirror its current
+revision so list pages read one table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clock import now
+from portal.db.base import Base
+
+if TYPE_CHECKING:
+    from portal.models.projects import Project
+
+
+class SpecState(StrEnum):
+    """Where the spec document stands, from the specs repository's layout."""
+
+    PROPOSED = "proposed"  # only under review in Gerrit so far
+    APPROVED = "approved"
+    IMPLEMENTED = "implemented"
+    BACKLOG = "backlog"
+    ABANDONED = "abandoned"
+
+
+_STATES = ", ".join(f"'{s.value}'" for s in SpecState)
+
+
+class Spec(Base):
+    __tablename__ = "specs"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name"),
+        CheckConstraint(f"state IN ({_STATES})", name="state"),
+        Index("ix_specs_project_id_release_rank", "project_id", "release_rank"),
+        Index("ix_specs_project_id_last_activity_at", "project_id", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default=SpecState.PROPOSED.value)
+    release: Mapped[str | None] = mapped_column(String(32))
+    # Sort key of ``release`` (see portal.specs.releases); kept beside it so the
+    # project page sorts and filters in SQL.
+    release_rank: Mapped[int] = mapped_column(Integer, default=0)
+    blueprint_url: Mapped[str | None] = mapped_column(String(500))
+
+    # Launchpad blueprint fields, when the spec has a blueprint.
+    lp_title: Mapped[str | None] = mapped_column(String(300))
+    lp_definition_status: Mapped[str | None] = mapped_column(String(32))
+    lp_implementation_status: Mapped[str | None] = mapped_column(String(32))
+    lp_priority: Mapped[str | None] = mapped_column(String(32))
+    lp_approver: Mapped[str | None] = mapped_column(String(200))
+    lp_assignee: Mapped[str | None] = mapped_column(String(200))
+    lp_milestone: Mapped[str | None] = mapped_column(String(64))
+    lp_whiteboard: Mapped[str | None] = mapped_column(Text)
+    lp_created_at: Mapped[datetime | None]
+
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    # Latest thing that happened to the spec (revision, review, comment):
+    # the project page's default sort, so it is stored, not computed per row.
+    last_activity_at: Mapped[datetime] = mapped_column(default=now)
+
+    project: Mapped[Project] = relationship(lazy="raise")
+    revisions: Mapped[list[SpecRevision]] = relationship(
+        back_populates="spec", lazy="raise", order_by="SpecRevision.id", cascade="all, delete-orphan"
+    )
+    reviews: Mapped[list[SpecReview]] = relationship(
+        back_populates="spec", lazy="raise", order_by="SpecReview.change_number", cascade="all, delete-orphan"
+    )
+
+
+class SpecRevision(Base):
+    """One version of a spec document as imported (a file's content, or a Gerrit patch set)."""
+
+    __tablename__ = "spec_revisions"
+    __table_args__ = (Index("ix_spec_revisions_spec_id_path", "spec_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec_id: Mapped[int] = mapped_column(ForeignKey("specs.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16), default="file")  # file | gerrit
+    path: Mapped[str] = mapped_column(String(500))
+    release: Mapped[str | None] = mapped_column(String(32))
+    release_rank: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    # [{"path": [...headings], "anchor": str, "level": int, "text": str}, ...]
+    sections: Mapped[list[Any]] = mapped_column(default=list)
+    html: Mapped[str] = mapped_column(Text, default="")  # rendered and sanitised once, at import
+    blueprint_url: Mapped[str | None] = mapped_column(String(500))
+    parse_error: Mapped[str | None] = mapped_column(Text)
+    patch_set: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    spec: Mapped[Spec] = relationship(back_populates="revisions", lazy="raise")
+
+
+class SpecReview(Base):
+    """One Gerrit change of a spec file."""
+
+    __tablename__ = "spec_reviews"
+    __table_args__ = (UniqueConstraint("repo", "change_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec_id: Mapped[int] = mapped_column(ForeignKey("specs.id", ondelete="CASCADE"), index=True)
+    repo: Mapped[str] = mapped_column(String(200))
+    change_number: Mapped[int]
+    change_id: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16))  # NEW | MERGED | ABANDONED
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    owner_name: Mapped[str] = mapped_column(String(200), default="")
+    current_patch_set: Mapped[int] = mapped_column(default=1)
+    url: Mapped[str | None] = mapped_column(String(500))
+    votes: Mapped[list[Any]] = mapped_column(default=list)  # [{"label", "value", "by"}]
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    submitted_at: Mapped[datetime | None]
+
+    spec: Mapped[Spec] = relationship(back_populates="reviews", lazy="raise")

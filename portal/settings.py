@@ -1,0 +1,322 @@
+"""Settings: defaults, then ``<instance>/portal.toml``, then ``PORTAL_*`` variables.
+
+This module is the only reader of the environment. Every setting is declared
+once in ``SPECS`` (name, type, default, help), which also feeds the docs test,
+so a setting cannot exist without being documented. An invalid value stops
+start-up with a :class:`SettingsError` that names the setting, where it came
+from and the form expected.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from portal.errors import SettingsError
+
+ENV_PREFIX = "PORTAL_"
+CONFIG_FILE = "portal.toml"
+SECRET_FILE = "secret_key"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """How one setting is parsed and documented."""
+
+    name: str
+    parse: Callable[[Any], Any]
+    expected: str
+    help: str
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(value)
+
+
+def _int_at_least(minimum: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        number = int(str(value).strip())
+        if number < minimum:
+            raise ValueError(value)
+        return number
+
+    return parse
+
+
+def _parse_log_level(value: Any) -> str:
+    text = str(value).strip().upper()
+    if text not in LOG_LEVELS:
+        raise ValueError(value)
+    return text
+
+
+def _parse_database_url(value: Any) -> str:
+    from sqlalchemy.engine import make_url  # local: keeps settings import light
+
+    text = str(value).strip()
+    url = make_url(text)
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ValueError(value)
+    return text
+
+
+def _parse_secret(value: Any) -> str:
+    text = str(value)
+    if len(text) < 32:
+        raise ValueError("(hidden)")
+    return text
+
+
+def _parse_path(value: Any) -> Path:
+    text = str(value).strip()
+    if not text:
+        raise ValueError(value)
+    return Path(text).expanduser().absolute()
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "instance_path",
+        _parse_path,
+        "a directory path",
+        "Folder for the config file, the generated secret key, the SQLite "
+        "database and the search index. Default: ./instance.",
+    ),
+    SettingSpec(
+        "database_url",
+        _parse_database_url,
+        "an SQLAlchemy URL such as sqlite:////var/lib/portal/portal.db or "
+        "postgresql+psycopg://user:pass@127.0.0.1/portal",
+        "Database to use. Default: SQLite file portal.db in the instance folder.",
+    ),
+    SettingSpec(
+        "secret_key",
+        _parse_secret,
+        "a random string of at least 32 characters",
+        "Signs session cookies and CSRF tokens. Default: generated on first run "
+        "into <instance>/secret_key (mode 0600). All web workers must share it.",
+    ),
+    SettingSpec(
+        "https",
+        _parse_bool,
+        "true or false",
+        "The site is served over HTTPS (behind a TLS proxy): cookies get the "
+        "Secure flag and the __Host- prefix, and HSTS is sent. Default: false, "
+        "so the http://127.0.0.1 demo works.",
+    ),
+    SettingSpec(
+        "proxy_hops",
+        _int_at_least(0),
+        "a whole number >= 0",
+        "Number of reverse proxies in front of the portal whose X-Forwarded-For "
+        "and X-Forwarded-Proto headers are trusted. Default: 0 (trust none).",
+    ),
+    SettingSpec(
+        "session_hours",
+        _int_at_least(1),
+        "a whole number of hours >= 1",
+        "How long a login lasts. Default: 12.",
+    ),
+    SettingSpec(
+        "login_max_failures_per_account",
+        _int_at_least(1),
+        "a whole number >= 1",
+        "Failed logins allowed per account within login_window_minutes before "
+        "further attempts are refused. Default: 5.",
+    ),
+    SettingSpec(
+        "login_max_failures_per_address",
+        _int_at_least(1),
+        "a whole number >= 1",
+        "Failed logins allowed per client address within login_window_minutes. "
+        "Default: 20.",
+    ),
+    SettingSpec(
+        "login_window_minutes",
+        _int_at_least(1),
+        "a whole number of minutes >= 1",
+        "Window for counting failed logins. Default: 15.",
+    ),
+    SettingSpec(
+        "page_size",
+        _int_at_least(1),
+        "a whole number >= 1",
+        "Rows per page on list pages and in the API. Default: 50.",
+    ),
+    SettingSpec(
+        "log_level",
+        _parse_log_level,
+        "one of " + ", ".join(LOG_LEVELS),
+        "Logging threshold for the portal's own messages. Default: INFO.",
+    ),
+    SettingSpec(
+        "testing",
+        _parse_bool,
+        "true or false",
+        "Test mode: cheap password hashing, no generated secret. Never in production.",
+    ),
+)
+SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated, immutable configuration of one portal instance."""
+
+    instance_path: Path
+    database_url: str
+    secret_key: str = field(repr=False)
+    https: bool = False
+    proxy_hops: int = 0
+    session_hours: int = 12
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_minutes: int = 15
+    page_size: int = 50
+    log_level: str = "INFO"
+    testing: bool = False
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (tests, CLI flags)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def for_testing(cls, instance_path: Path, database_url: str | None = None, **changes: Any) -> Settings:
+        """Settings for tests: everything in ``instance_path``, a throwaway secret."""
+        instance_path = Path(instance_path)
+        return cls(
+            instance_path=instance_path,
+            database_url=database_url or f"sqlite:///{instance_path / 'portal.db'}",
+            secret_key=secrets.token_urlsafe(48),
+            testing=True,
+            **changes,
+        )
+
+
+def default_instance_path() -> Path:
+    return Path.cwd() / "instance"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    create_secret: bool = True,
+) -> Settings:
+    """Read the settings of this process; raise :class:`SettingsError` on bad input.
+
+    ``create_secret`` writes ``<instance>/secret_key`` when no secret is
+    configured, so a fresh machine runs without set-up and every worker of
+    the same instance shares the key.
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, tuple[Any, str]] = {}
+
+    instance_raw = environ.get(ENV_PREFIX + "INSTANCE_PATH")
+    if instance_raw is not None:
+        raw["instance_path"] = (instance_raw, f"environment variable {ENV_PREFIX}INSTANCE_PATH")
+    instance_path = (
+        _parse_one("instance_path", *raw["instance_path"]) if "instance_path" in raw else default_instance_path()
+    )
+
+    config_file = instance_path / CONFIG_FILE
+    for name, value in _read_config_file(config_file).items():
+        if name == "instance_path":
+            raise SettingsError(
+                f"{config_file}: 'instance_path' cannot be set inside the instance folder's own "
+                f"config file; set {ENV_PREFIX}INSTANCE_PATH instead."
+            )
+        raw[name] = (value, f"{config_file} key '{name}'")
+
+    for spec in SPECS:
+        env_name = ENV_PREFIX + spec.name.upper()
+        if env_name in environ:
+            raw[spec.name] = (environ[env_name], f"environment variable {env_name}")
+
+    values: dict[str, Any] = {"instance_path": instance_path}
+    for name, (value, origin) in raw.items():
+        if name != "instance_path":
+            values[name] = _parse_one(name, value, origin)
+
+    values.setdefault("database_url", f"sqlite:///{instance_path / 'portal.db'}")
+    if "secret_key" not in values:
+        values["secret_key"] = _instance_secret(instance_path, create=create_secret, testing=values.get("testing", False))
+    return Settings(**values)
+
+
+def _parse_one(name: str, value: Any, origin: str) -> Any:
+    spec = SPEC_BY_NAME[name]
+    try:
+        return spec.parse(value)
+    except (ValueError, TypeError) as exc:
+        shown = "(hidden)" if name == "secret_key" else repr(value)
+        raise SettingsError(
+            f"Invalid setting {name} ({origin}): expected {spec.expected}, got {shown}."
+        ) from exc
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be read ({exc.strerror}).") from exc
+    unknown = sorted(set(data) - set(SPEC_BY_NAME))
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}. "
+            f"Known settings: {', '.join(spec.name for spec in SPECS)}."
+        )
+    return data
+
+
+def _instance_secret(instance_path: Path, *, create: bool, testing: bool) -> str:
+    """Read or create the instance's secret key; never fall back to a constant."""
+    if testing:
+        return secrets.token_urlsafe(48)
+    secret_file = instance_path / SECRET_FILE
+    if secret_file.exists():
+        secret = secret_file.read_text().strip()
+        return _parse_one("secret_key", secret, str(secret_file))
+    if not create:
+        raise SettingsError(
+            f"No secret key: set {ENV_PREFIX}SECRET_KEY or let the portal create {secret_file} "
+            "(run any `portal` command once with write access to the instance folder)."
+        )
+    try:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret + "\n")
+    except FileExistsError:  # another worker created it first: use theirs
+        return _parse_one("secret_key", secret_file.read_text().strip(), str(secret_file))
+    except OSError as exc:
+        raise SettingsError(
+            f"Cannot create the secret key file {secret_file}: {exc.strerror}. "
+            f"Make the instance folder writable or set {ENV_PREFIX}SECRET_KEY."
+        ) from exc
+    return secret
+
+
+def documented_names() -> list[str]:
+    """Setting names, in declaration order (for docs and `--help`)."""
+    return [f.name for f in fields(Settings)]

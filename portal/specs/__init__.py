@@ -1,0 +1,1 @@
+"""Specs: parsing spec documents, their release history, and importing them."""

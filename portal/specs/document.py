@@ -1,0 +1,328 @@
+"""Parse one spec document (reStructuredText) into title, sections, link and safe HTML.
+
+Spec files are untrusted input: docutils runs with ``raw`` and file
+insertion (``include``, ``csv-table :file:``…) disabled, no config files,
+a line-length cap, and the HTML it produces is sanitised again by
+``portal.markup``. Sphinx-only directives and roles that specs use
+(``code-block``, ``seqdiag``, ``:ref:``…) are registered as harmless
+stand-ins so their content still shows. A document that cannot be parsed
+is kept as plain text with the reason, never dropped.
+
+This module is pure: text in, :class:`ParsedSpec` out.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import docutils.core
+import docutils.nodes as nodes
+import docutils.writers.html5_polyglot
+from docutils.parsers.rst import Directive, directives, roles
+
+from portal.markup import sanitize_html
+
+MAX_SPEC_BYTES = 1024 * 1024
+SUMMARY_CHARS = 600
+ANCHOR_PREFIX = "s-"
+
+BLUEPRINT_RE = re.compile(
+    r"https?://blueprints\.launchpad\.net/(?P<project>[A-Za-z0-9][\w.+-]*)/\+spec/(?P<name>[A-Za-z0-9][\w.+-]*)"
+)
+
+_DOCUTILS_SETTINGS: dict[str, Any] = {
+    "raw_enabled": False,
+    "file_insertion_enabled": False,
+    "_disable_config": True,
+    "report_level": 5,  # problems are collected, not printed into the page
+    "halt_level": 5,
+    "input_encoding": "unicode",
+    "output_encoding": "unicode",
+    "doctitle_xform": False,
+    "sectsubtitle_xform": False,
+    "docinfo_xform": False,
+    "initial_header_level": 2,
+    "id_prefix": ANCHOR_PREFIX,
+    "auto_id_prefix": "auto-",
+    "syntax_highlight": "none",
+    "embed_stylesheet": False,
+    "stylesheet_path": "",
+    "line_length_limit": 20_000,
+    "toc_backlinks": "none",
+    "footnote_backlinks": False,
+    "math_output": "HTML",
+    "smart_quotes": False,
+}
+
+
+@dataclass(frozen=True)
+class BlueprintLink:
+    project: str
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the spec: its heading path below the title and its own text."""
+
+    path: tuple[str, ...]
+    anchor: str
+    text: str
+
+    @property
+    def title(self) -> str:
+        return self.path[-1]
+
+    @property
+    def level(self) -> int:
+        return len(self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": list(self.path), "anchor": self.anchor, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Section:
+        return cls(path=tuple(data["path"]), anchor=data.get("anchor", ""), text=data.get("text", ""))
+
+
+@dataclass(frozen=True)
+class ParsedSpec:
+    title: str
+    summary: str
+    blueprint: BlueprintLink | None
+    sections: tuple[Section, ...]
+    html: str
+    error: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    def section(self, *path: str) -> Section | None:
+        """The section with this exact heading path (case-insensitive), if any."""
+        wanted = tuple(p.lower() for p in path)
+        for sec in self.sections:
+            if tuple(p.lower() for p in sec.path) == wanted:
+                return sec
+        return None
+
+
+# --- Sphinx stand-ins -------------------------------------------------------
+
+
+class _LiteralDirective(Directive):
+    """Shows a Sphinx-only block (code-block, seqdiag…) as preformatted text."""
+
+    has_content = True
+    optional_arguments = 1
+    final_argument_whitespace = True
+    option_spec = None  # accept any option
+
+    def run(self) -> list[nodes.Node]:
+        text = "\n".join(self.content)
+        return [nodes.literal_block(text, text)] if text else []
+
+
+class _DropDirective(Directive):
+    """Directives that only matter to a Sphinx build (toctree, index…) or read files."""
+
+    has_content = True
+    optional_arguments = 10
+    final_argument_whitespace = True
+    option_spec = None
+
+    def run(self) -> list[nodes.Node]:
+        return []
+
+
+def _plain_role(name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None, content: Any = None):
+    """``:ref:`Title <target>``` → literal ``Title``; unknown Sphinx roles read as code."""
+    label = re.sub(r"\s*<[^>]*>\s*$", "", text).strip() or text
+    return [nodes.literal(rawtext, label)], []
+
+
+_LITERAL_DIRECTIVES = (
+    "code-block", "sourcecode", "seqdiag", "blockdiag", "actdiag", "nwdiag", "graphviz", "digraph",
+    "mermaid", "productionlist", "glossary", "todo", "versionadded", "versionchanged", "deprecated",
+    "only", "oslo.config:option", "config-option", "swagger", "rest_method", "rest_parameters",
+)
+_DROP_DIRECTIVES = ("toctree", "index", "literalinclude", "kernel-figure", "autoclass", "automodule",
+                    "automethod", "autofunction", "highlight", "program", "option", "sectionauthor",
+                    "codeauthor", "spelling:word-list", "tabularcolumns")
+_PLAIN_ROLES = ("ref", "doc", "term", "program", "option", "command", "file", "class", "func", "meth",
+                "mod", "attr", "obj", "exc", "data", "const", "envvar", "kbd", "manpage", "samp",
+                "menuselection", "guilabel", "mailheader", "makevar", "py:class", "py:func", "py:meth",
+                "oslo.config:option", "oslo.config:group", "nova-doc", "neutron-doc", "placement-doc",
+                "keystone-doc", "cinder-doc", "nova", "neutron", "bug", "review", "download", "numref")
+
+for _name in _LITERAL_DIRECTIVES:
+    directives.register_directive(_name, _LiteralDirective)
+for _name in _DROP_DIRECTIVES:
+    directives.register_directive(_name, _DropDirective)
+for _name in _PLAIN_ROLES:
+    roles.register_local_role(_name, _plain_role)
+# File-reading directives must never run, whatever docutils' settings say.
+directives.register_directive("include", _DropDirective)
+directives.register_directive("raw", _DropDirective)
+
+
+# --- parsing ----------------------------------------------------------------
+
+
+def parse_spec(text: str, *, fallback_title: str = "") -> ParsedSpec:
+    """Parse a spec's RST. Never raises: failures give a plain-text spec with ``error`` set."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
+        return _plain_text_spec(text, fallback_title, f"larger than {MAX_SPEC_BYTES // 1024} KiB")
+    if "\x00" in text:
+        return _plain_text_spec(text, fallback_title, "contains NUL bytes (binary file?)")
+    if not text.strip():
+        return _plain_text_spec(text, fallback_title, "the file is empty")
+    warnings = io.StringIO()
+    settings = dict(_DOCUTILS_SETTINGS, warning_stream=warnings)
+    try:
+        doctree = docutils.core.publish_doctree(text, settings_overrides=settings)
+        problems = tuple(_problems(doctree))
+        _keep_unknown_blocks(doctree)
+        title_section, level_one = _top_sections(doctree)
+        sections = tuple(_walk_sections(level_one, ()))
+        writer = docutils.writers.html5_polyglot.Writer()
+        docutils.core.publish_from_doctree(doctree, writer=writer, settings_overrides=settings)
+        body = writer.parts["body"]
+    except Exception as exc:  # docutils raises many kinds on hostile input
+        return _plain_text_spec(text, fallback_title, f"reStructuredText error: {exc}".strip())
+
+    title = _clean(title_section[0].astext()) if title_section is not None else ""
+    intro_nodes = _own_children(title_section) if title_section is not None else _preamble(doctree)
+    blueprint = _find_blueprint(intro_nodes)
+    summary = _summary(intro_nodes, sections)
+    if not title:
+        first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        title = fallback_title or first_line[:200]
+        problems = ("no title found",) + problems
+    return ParsedSpec(
+        title=title,
+        summary=summary,
+        blueprint=blueprint,
+        sections=sections,
+        html=sanitize_html(_strip_title(body)),
+        warnings=problems,
+    )
+
+
+def _top_sections(doctree: nodes.document) -> tuple[nodes.section | None, list[nodes.section]]:
+    """The title section and the sections at the level below it.
+
+    Usually the title is the only top-level section and holds all others; when
+    authors underline the title like a section, the rest are its siblings.
+    """
+    top = [child for child in doctree.children if isinstance(child, nodes.section)]
+    if not top:
+        return None, []
+    title_section = top[0]
+    below = [child for child in title_section.children if isinstance(child, nodes.section)]
+    return title_section, below + top[1:]
+
+
+def _own_children(section: nodes.Element) -> list[nodes.Node]:
+    """A section's content without its title and nested sections."""
+    return [
+        child
+        for child in section.children
+        if not isinstance(child, (nodes.title, nodes.section, nodes.system_message, nodes.comment, nodes.target))
+    ]
+
+
+def _preamble(doctree: nodes.document) -> list[nodes.Node]:
+    return [c for c in doctree.children if isinstance(c, (nodes.paragraph, nodes.bullet_list))]
+
+
+def _walk_sections(sections: list[nodes.section], parent: tuple[str, ...]):
+    for sec in sections:
+        path = parent + (_clean(sec[0].astext()),)
+        anchor = sec["ids"][0] if sec["ids"] else ""
+        text = "\n\n".join(child.astext().strip() for child in _own_children(sec)).strip()
+        yield Section(path=path, anchor=anchor, text=text)
+        yield from _walk_sections([c for c in sec.children if isinstance(c, nodes.section)], path)
+
+
+def _find_blueprint(intro: list[nodes.Node]) -> BlueprintLink | None:
+    """The Launchpad link under the title: a bare URL line or an RST link."""
+    for node in intro:
+        if not isinstance(node, nodes.Element):
+            continue
+        candidates = [ref.get("refuri", "") for ref in node.findall(nodes.reference)]
+        candidates.append(node.astext())
+        for candidate in candidates:
+            match = BLUEPRINT_RE.search(candidate)
+            if match:
+                name = match.group("name").rstrip(".")
+                url = f"https://blueprints.launchpad.net/{match.group('project')}/+spec/{name}"
+                return BlueprintLink(project=match.group("project"), name=name, url=url)
+    return None
+
+
+def _summary(intro: list[nodes.Node], sections: tuple[Section, ...]) -> str:
+    """The first prose paragraph under the title (else of the first section)."""
+    for node in intro:
+        if isinstance(node, nodes.paragraph):
+            text = _clean(node.astext())
+            if text and not BLUEPRINT_RE.fullmatch(text) and not text.startswith("http"):
+                return _shorten(text)
+    for sec in sections:
+        first = sec.text.split("\n\n", 1)[0]
+        if first.strip():
+            return _shorten(_clean(first))
+    return ""
+
+
+def _problems(doctree: nodes.document) -> list[str]:
+    out = []
+    for msg in doctree.findall(nodes.system_message):
+        if msg["level"] >= 3:
+            line = msg.get("line")
+            text = _clean(msg[0].astext()) if msg.children else "problem"
+            out.append(f"line {line}: {text}" if line else text)
+    return out[:20]
+
+
+def _keep_unknown_blocks(doctree: nodes.document) -> None:
+    """Show an unknown directive's text as a literal block instead of dropping it."""
+    for msg in list(doctree.findall(nodes.system_message)):
+        blocks = [child for child in msg.children if isinstance(child, nodes.literal_block)]
+        if blocks and msg.parent is not None:
+            msg.replace_self(blocks)
+
+
+def _strip_title(body: str) -> str:
+    """Drop the document title from the HTML: the page shows it in its own header."""
+    return re.sub(r"<h2[^>]*>.*?</h2>", "", body, count=1, flags=re.S)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= SUMMARY_CHARS:
+        return text
+    cut = text[:SUMMARY_CHARS].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+def _plain_text_spec(text: str, fallback_title: str, reason: str) -> ParsedSpec:
+    """Keep an unparseable document readable: one section holding the raw text."""
+    safe_text = text.replace("\x00", "")[:MAX_SPEC_BYTES]
+    first_line = next((line.strip() for line in safe_text.splitlines() if line.strip()), "")
+    title = fallback_title or first_line[:200] or "(untitled)"
+    sections = (Section(path=("Text",), anchor=f"{ANCHOR_PREFIX}text", text=safe_text),) if safe_text.strip() else ()
+    body = f'<section id="{ANCHOR_PREFIX}text"><pre>{html.escape(safe_text)}</pre></section>'
+    return ParsedSpec(
+        title=title,
+        summary=_shorten(_clean(first_line)),
+        blueprint=None,
+        sections=sections,
+        html=body,
+        error=reason,
+    )

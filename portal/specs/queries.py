@@ -1,0 +1,338 @@
+"""Read side of specs: the project list, the filtered spec list, one spec's page.
+
+Each function issues a fixed number of queries whatever the number of rows
+(the tests pin the counts): list pages read ``specs`` with correlated
+counts, never one query per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.errors import InvalidInput, NotFound
+from portal.models import Comment, Event, Project, Spec, SpecReview, SpecRevision, SpecState, User
+from portal.specs.releases import release_rank
+
+SOURCES = ("file", "gerrit", "launchpad")
+SORTS = {
+    "activity": Spec.last_activity_at,
+    "name": Spec.name,
+    "title": Spec.title,
+    "release": Spec.release_rank,
+    "state": Spec.state,
+}
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class SpecFilter:
+    """What the project page and ``GET /projects/<p>/specs`` may filter and sort on."""
+
+    state: str | None = None
+    release: str | None = None
+    source: str | None = None
+    q: str | None = None
+    sort: str = "activity"
+    descending: bool = True
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def from_args(cls, args: Any, default_per_page: int) -> SpecFilter:
+        """Parse query arguments; raise :class:`InvalidInput` naming the allowed values."""
+        errors: dict[str, str] = {}
+
+        def pick(name: str, allowed: tuple[str, ...]) -> str | None:
+            value = (args.get(name) or "").strip()
+            if not value:
+                return None
+            if value not in allowed:
+                errors[name] = f"Unknown {name} '{value}'. Allowed: {', '.join(allowed)}."
+                return None
+            return value
+
+        state = pick("state", tuple(s.value for s in SpecState))
+        source = pick("source", SOURCES)
+        sort = pick("sort", tuple(SORTS)) or "activity"
+        order = pick("order", ("asc", "desc"))
+        release = (args.get("release") or "").strip()[:32] or None
+        q = (args.get("q") or "").strip()[:200] or None
+        page = _positive_int(args.get("page"), "page", errors) or 1
+        per_page = _positive_int(args.get("per_page"), "per_page", errors) or default_per_page
+        if per_page > MAX_PAGE_SIZE:
+            errors["per_page"] = f"per_page can be at most {MAX_PAGE_SIZE}."
+            per_page = MAX_PAGE_SIZE
+        descending = (order or ("asc" if sort in ("name", "title", "state") else "desc")) == "desc"
+        parsed = cls(state, release, source, q, sort, descending, page, per_page)
+        if errors:
+            raise FilterError(" ".join(errors.values()), errors, parsed)
+        return parsed
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """The query arguments that reproduce this filter (for links and pagination)."""
+        values = {
+            "state": self.state,
+            "release": self.release,
+            "source": self.source,
+            "q": self.q,
+            "sort": self.sort if self.sort != "activity" else None,
+            "order": None,
+            "page": self.page if self.page != 1 else None,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+class FilterError(InvalidInput):
+    """Bad filter arguments; ``usable`` is the filter with the bad parts dropped."""
+
+    def __init__(self, message: str, fields: dict[str, str], usable: SpecFilter) -> None:
+        super().__init__(message, fields)
+        self.usable = usable
+
+
+def _positive_int(value: Any, name: str, errors: dict[str, str]) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors[name] = f"{name} must be a whole number >= 1."
+        return None
+    if number < 1:
+        errors[name] = f"{name} must be a whole number >= 1."
+        return None
+    return number
+
+
+@dataclass
+class SpecRow:
+    spec: Spec
+    comment_count: int
+    has_gerrit: bool
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+@dataclass
+class ProjectSummary:
+    project: Project
+    spec_count: int
+    by_state: dict[str, int] = field(default_factory=dict)
+
+
+def project_summaries(session: Session) -> list[ProjectSummary]:
+    """Every project with its spec counts per state (one query for the counts)."""
+    projects = list(session.scalars(select(Project).order_by(Project.name)))
+    counts = session.execute(select(Spec.project_id, Spec.state, func.count()).group_by(Spec.project_id, Spec.state))
+    by_project: dict[int, dict[str, int]] = {}
+    for project_id, state, count in counts:
+        by_project.setdefault(project_id, {})[state] = count
+    return [
+        ProjectSummary(project=p, spec_count=sum(by_project.get(p.id, {}).values()), by_state=by_project.get(p.id, {}))
+        for p in projects
+    ]
+
+
+@dataclass
+class ActivityItem:
+    event: Event
+    project_name: str | None
+    spec_name: str | None
+    spec_title: str | None
+    actor_name: str | None
+
+
+def recent_activity(session: Session, *, project_id: int | None = None, limit: int = 15) -> list[ActivityItem]:
+    """Newest events with the names they refer to, in one query."""
+    stmt = (
+        select(Event, Project.name, Spec.name, Spec.title, User.username)
+        .outerjoin(Project, Project.id == Event.project_id)
+        .outerjoin(Spec, Spec.id == Event.spec_id)
+        .outerjoin(User, User.id == Event.actor_id)
+        .order_by(Event.id.desc())
+        .limit(limit)
+    )
+    if project_id is not None:
+        stmt = stmt.where(Event.project_id == project_id)
+    return [ActivityItem(*row) for row in session.execute(stmt)]
+
+
+def _filtered(project: Project, flt: SpecFilter) -> Select[Any]:
+    stmt = select(Spec).where(Spec.project_id == project.id)
+    if flt.state:
+        stmt = stmt.where(Spec.state == flt.state)
+    if flt.release:
+        stmt = stmt.where(Spec.release == flt.release) if flt.release != "none" else stmt.where(Spec.release.is_(None))
+    if flt.source == "gerrit":
+        stmt = stmt.where(exists().where(SpecReview.spec_id == Spec.id))
+    elif flt.source == "launchpad":
+        stmt = stmt.where(Spec.lp_definition_status.is_not(None))
+    elif flt.source == "file":
+        stmt = stmt.where(exists().where(SpecRevision.spec_id == Spec.id, SpecRevision.source == "file"))
+    if flt.q:
+        pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(Spec.name.ilike(pattern, escape="\\") | Spec.title.ilike(pattern, escape="\\"))
+    return stmt
+
+
+def list_specs(session: Session, project: Project, flt: SpecFilter) -> Page:
+    """One page of a project's specs with comment counts: two queries whatever the size."""
+    base = _filtered(project, flt)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    comment_count = (
+        select(func.count())
+        .where(Comment.spec_id == Spec.id, Comment.deleted_at.is_(None))
+        .correlate(Spec)
+        .scalar_subquery()
+    )
+    has_gerrit = exists().where(SpecReview.spec_id == Spec.id).correlate(Spec)
+    order_col = SORTS[flt.sort]
+    order = order_col.desc() if flt.descending else order_col.asc()
+    stmt = (
+        base.add_columns(comment_count.label("comment_count"), has_gerrit.label("has_gerrit"))
+        .order_by(order, Spec.name.asc())
+        .offset((flt.page - 1) * flt.per_page)
+        .limit(flt.per_page)
+    )
+    rows = [SpecRow(spec=row[0], comment_count=row[1], has_gerrit=bool(row[2])) for row in session.execute(stmt)]
+    return Page(items=rows, total=total, page=flt.page, per_page=flt.per_page)
+
+
+def releases_of(session: Session, project: Project) -> list[str]:
+    """The project's releases, newest first (for the filter menu)."""
+    names = session.scalars(
+        select(Spec.release).where(Spec.project_id == project.id, Spec.release.is_not(None)).distinct()
+    ).all()
+    return sorted((n for n in names if n), key=lambda n: (release_rank(n), n), reverse=True)
+
+
+def get_spec(session: Session, project_name: str, spec_name: str) -> Spec:
+    """A spec with its project, revisions and reviews loaded (three queries)."""
+    spec = session.scalar(
+        select(Spec)
+        .join(Project, Project.id == Spec.project_id)
+        .where(Project.name == project_name, Spec.name == spec_name)
+        .options(selectinload(Spec.project), selectinload(Spec.revisions), selectinload(Spec.reviews))
+    )
+    if spec is None:
+        raise NotFound(
+            f"No spec '{spec_name}' in project '{project_name}'. It may have been renamed: "
+            f"look for it on the {project_name} project page."
+        )
+    return spec
+
+
+@dataclass
+class TimelineEntry:
+    """One thing that happened to a spec, whatever its source."""
+
+    at: datetime
+    kind: str  # comment | revision | review
+    source: str
+    title: str
+    body_html: str = ""
+    url: str | None = None
+    author: str = ""
+    anchor: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def comment_count(session: Session, spec: Spec) -> int:
+    return session.scalar(
+        select(func.count()).where(Comment.spec_id == spec.id, Comment.deleted_at.is_(None))
+    ) or 0
+
+
+def comments_of(session: Session, spec: Spec) -> list[Comment]:
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(Comment.spec_id == spec.id, Comment.deleted_at.is_(None))
+            .options(selectinload(Comment.author))
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def timeline(session: Session, spec: Spec) -> list[TimelineEntry]:
+    """Comments of every source, revisions and reviews, oldest first."""
+    entries: list[TimelineEntry] = []
+    for comment in comments_of(session, spec):
+        who = comment.author.name_shown if comment.author is not None else comment.author_name or "unknown"
+        where = {
+            "portal": "commented",
+            "gerrit": "reviewed on Gerrit" + (f" (patch set {comment.patch_set})" if comment.patch_set else ""),
+            "launchpad": "wrote on the Launchpad whiteboard",
+            "link": "linked a discussion",
+        }.get(comment.source, "wrote")
+        entries.append(
+            TimelineEntry(
+                at=comment.created_at,
+                kind="comment",
+                source=comment.source,
+                title=f"{who} {where}",
+                body_html=comment.body_html,
+                url=comment.url,
+                author=who,
+                anchor=f"comment-{comment.id}",
+                extra={"file_line": comment.file_line},
+            )
+        )
+    for rev in spec.revisions:
+        where = f"{rev.release or rev.state}"
+        entries.append(
+            TimelineEntry(
+                at=rev.created_at,
+                kind="revision",
+                source=rev.source,
+                title=f"Spec file imported: {rev.path} ({where}, {rev.state})",
+                anchor=f"revision-{rev.id}",
+            )
+        )
+    for review in spec.reviews:
+        entries.append(
+            TimelineEntry(
+                at=review.updated_at,
+                kind="review",
+                source="gerrit",
+                title=f"Gerrit change {review.change_number} {review.status.lower()}: {review.subject}",
+                url=review.url,
+                author=review.owner_name,
+                anchor=f"review-{review.change_number}",
+            )
+        )
+    entries.sort(key=lambda e: e.at)
+    return entries
+
+
+def release_history(spec: Spec) -> list[SpecRevision]:
+    """The latest revision per file path, newest release first."""
+    latest: dict[str, SpecRevision] = {}
+    for rev in spec.revisions:
+        if rev.path not in latest or rev.id > latest[rev.path].id:
+            latest[rev.path] = rev
+    return sorted(latest.values(), key=lambda r: (r.release_rank, r.id), reverse=True)

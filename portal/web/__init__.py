@@ -1,0 +1,23 @@
+"""Server-rendered pages (Jinja); forms in, templates out, logic in the services."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import current_user
+
+from portal import __version__
+from portal.web import accounts, filters, health, pages
+from portal.web.forms import LogoutForm
+
+
+def register_web(app: Flask) -> None:
+    filters.init_app(app)
+    for blueprint in (pages.bp, accounts.bp, health.bp):
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        return {
+            "logout_form": LogoutForm() if current_user.is_authenticated else None,
+            "portal_version": __version__,
+        }
