@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 from portal.db.engine import make_engine, make_session_factory
@@ -69,6 +71,28 @@ class PortalGroup(click.Group):
         except PortalError as exc:
             click.secho(f"Error: {exc.message}", fg="red", err=True)
             sys.exit(1)
+        except OperationalError as exc:  # the database cannot be reached or opened
+            settings = ctx.find_object(Context)
+            where = _database_shown(settings)
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            click.secho(
+                f"Error: cannot use the database{where}: {reason}. Check PORTAL_DATABASE_URL "
+                "(or database_url in portal.toml) and that the database server is running.",
+                fg="red",
+                err=True,
+            )
+            sys.exit(1)
+
+
+def _database_shown(context: Context | None) -> str:
+    """The database URL without its password, for error messages."""
+    if context is None:
+        return ""
+    try:
+        url = make_url(context.settings.database_url)
+    except (PortalError, ArgumentError):
+        return ""
+    return f" {url.render_as_string(hide_password=True)}"
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -76,19 +100,21 @@ pass_context = click.make_pass_decorator(Context, ensure=True)
 
 @click.group(cls=PortalGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="bob-portal", prog_name="portal")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """BOB, the operator blueprint review portal.
 
     Settings come from PORTAL_* environment variables and <instance>/portal.toml
     (see docs/configuration.md); PORTAL_INSTANCE_PATH picks the instance folder
     (default: ./instance).
     """
+    ctx.ensure_object(Context)  # one Context for the whole command line (and its error messages)
 
 
 def _register() -> None:
-    from portal.cli import db, imports, projects, serve, users
+    from portal.cli import db, demo, imports, projects, serve, users
 
-    for module in (db, serve, users, projects, imports):
+    for module in (db, demo, serve, users, projects, imports):
         module.register(main)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal import events
 from portal.clock import now
 from portal.errors import Conflict, InvalidInput, NotFound
-from portal.models import Project, Spec, SpecRevision, SpecState, User
+from portal.models import Project, Spec, SpecReview, SpecRevision, SpecState, User
 from portal.specs.document import ParsedSpec
 from portal.specs.releases import release_rank
 
@@ -184,3 +185,118 @@ def _mirror_current(spec: Spec, revisions: list[SpecRevision], *, summary: str |
     spec.blueprint_url = current.blueprint_url or spec.blueprint_url
     if summary is not None:
         spec.summary = summary
+
+
+@dataclass(frozen=True)
+class BlueprintData:
+    """Launchpad blueprint fields, as an importer (or the demo) hands them over."""
+
+    name: str
+    title: str | None = None
+    definition_status: str | None = None
+    implementation_status: str | None = None
+    priority: str | None = None
+    approver: str | None = None
+    assignee: str | None = None
+    milestone: str | None = None
+    whiteboard: str | None = None
+    created_at: datetime | None = None
+    url: str | None = None
+
+
+_BLUEPRINT_FIELDS = {
+    "title": "lp_title",
+    "definition_status": "lp_definition_status",
+    "implementation_status": "lp_implementation_status",
+    "priority": "lp_priority",
+    "approver": "lp_approver",
+    "assignee": "lp_assignee",
+    "milestone": "lp_milestone",
+    "whiteboard": "lp_whiteboard",
+    "created_at": "lp_created_at",
+}
+
+
+def apply_blueprint(session: Session, actor: User | None, project: Project, data: BlueprintData) -> Outcome:
+    """Set a spec's Launchpad fields, creating the spec when only the blueprint exists."""
+    if not SPEC_NAME_RE.match(data.name):
+        raise InvalidInput(f"Invalid blueprint name '{data.name}'.")
+    spec = session.scalar(select(Spec).where(Spec.project_id == project.id, Spec.name == data.name))
+    created = spec is None
+    if spec is None:
+        spec = Spec(project_id=project.id, name=data.name, title=data.title or data.name, state=SpecState.PROPOSED.value)
+        session.add(spec)
+        session.flush()
+    changed = {}
+    for field, column in _BLUEPRINT_FIELDS.items():
+        value = getattr(data, field)
+        if getattr(spec, column) != value:
+            changed[field] = value
+            setattr(spec, column, value)
+    url = data.url or f"https://blueprints.launchpad.net/{project.launchpad or project.name}/+spec/{data.name}"
+    if spec.blueprint_url is None:
+        spec.blueprint_url = url
+    if not changed and not created:
+        return "unchanged"
+    spec.last_activity_at = now()
+    events.record(session, events.SPEC_CREATED if created else "spec.blueprint_updated", project_id=project.id,
+                  spec_id=spec.id, actor_id=actor.id if actor else None, name=spec.name,
+                  fields=sorted(changed))
+    return "created" if created else "updated"
+
+
+@dataclass(frozen=True)
+class ReviewData:
+    """One Gerrit change of a spec file."""
+
+    repo: str
+    change_number: int
+    status: str
+    subject: str = ""
+    change_id: str = ""
+    owner_name: str = ""
+    current_patch_set: int = 1
+    url: str | None = None
+    votes: tuple[dict[str, Any], ...] = ()
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    submitted_at: datetime | None = None
+
+
+def upsert_review(session: Session, actor: User | None, spec: Spec, data: ReviewData) -> Outcome:
+    """Create or update a spec review keyed by (repo, change number); older data never overwrites newer."""
+    if data.status not in {"NEW", "MERGED", "ABANDONED"}:
+        raise InvalidInput(f"Unknown Gerrit status '{data.status}': expected NEW, MERGED or ABANDONED.")
+    review = session.scalar(
+        select(SpecReview).where(SpecReview.repo == data.repo, SpecReview.change_number == data.change_number)
+    )
+    created = review is None
+    if review is None:
+        review = SpecReview(repo=data.repo, change_number=data.change_number, spec_id=spec.id)
+        session.add(review)
+    elif data.updated_at is not None and review.updated_at is not None and data.updated_at < review.updated_at:
+        return "unchanged"
+    values = {
+        "spec_id": spec.id,
+        "status": data.status,
+        "subject": data.subject[:500],
+        "change_id": data.change_id,
+        "owner_name": data.owner_name[:200],
+        "current_patch_set": data.current_patch_set,
+        "url": data.url,
+        "votes": list(data.votes),
+        "approved_by": next((v["by"] for v in data.votes if v.get("label") == "Workflow" and v.get("value", 0) > 0), None),
+        "created_at": data.created_at or now(),
+        "updated_at": data.updated_at or now(),
+        "submitted_at": data.submitted_at,
+    }
+    if not created and all(getattr(review, k) == v for k, v in values.items()):
+        return "unchanged"
+    for key, value in values.items():
+        setattr(review, key, value)
+    session.flush()
+    if values["updated_at"] > spec.last_activity_at:
+        spec.last_activity_at = values["updated_at"]
+    events.record(session, events.REVIEW_UPDATED, project_id=spec.project_id, spec_id=spec.id,
+                  actor_id=actor.id if actor else None, change_number=data.change_number, status=data.status)
+    return "created" if created else "updated"

@@ -1,0 +1,340 @@
+"""The checklist prefill: what a spec's own text says about each checklist item.
+
+A pure function of the parsed spec's sections. For each item it finds the
+sections the template points at (e.g. "Upgrade impact"), judges their text
+as ``addressed`` (a substantive answer), ``none`` (the spec says "None",
+"N/A", "No impact"…) or ``missing`` (no section, an empty one, or the
+template's own prompt left unedited), and quotes the evidence. Where the
+dedicated section is silent, a substantive sentence elsewhere in the spec can
+still answer the item. Cross-checks (``crosscheck.py``) then add concerns.
+
+The judgement rules were written against the nova-specs template eras
+(juno … 2027.1) and the other OpenStack templates (cinder's "Active/Active
+HA impact", "Upgrades and Backwards Compatibility", cut-down Problem /
+Proposed Change / References templates with authors' own headings); the
+agreement with hand labels is measured by ``bench/checklist_agreement.py``
+and reported in docs/checklist.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from portal.checklist.template import Item, Template
+from portal.specs.document import Section
+
+QUOTE_CHARS = 240
+
+# Sections that never answer an operability question (who does the work, links).
+_IGNORED_HEADINGS = re.compile(
+    r"^(references?|history|assignee|assignee\(s\)|work items?|feature liaison|implementation|"
+    r"dependencies|developer impact|project priority|footnotes|revision history|contributors)$",
+    re.I,
+)
+
+# The answer is "nothing": None, N/A, No impact, Not applicable, ...
+_NONE_LEAD = re.compile(
+    r"^\s*(none|n/?a|nil|no|not applicable|not relevant|nothing|no impact|no change[sd]?|"
+    r"no (known |significant |new |additional |expected |direct |other )?(\w+ ){0,3}impacts?|"
+    r"there (is|are|will be|should be) no\b[^.]{0,80}|"
+    r"(this|the) (change|feature|spec|proposal) (has|will have|does not have|doesn't have|should have|introduces|adds) no\b[^.]{0,80}|"
+    r"no new\b[^.]{0,60}|not that we know of|none (that|known)[^.]{0,40}|none expected|none anticipated)"
+    r"\s*[.,;:!)\-—–]*",
+    re.I,
+)
+# After a "None", these mean an impact is being described after all.
+_CONTRAST = re.compile(
+    r"\b(however|but|though|although|except|excepting|other than|apart from|besides|that said|nevertheless|"
+    r"unless|aside from|beyond)\b",
+    re.I,
+)
+_NEGATIVE_SENTENCE = re.compile(
+    r"^\s*(there (is|are|will be|should be) no|no (new|additional|changes?|impact)|"
+    r"(this|the) (change|feature|spec) (has|will have|does not|doesn't|should have) no|"
+    r"nothing (new|changes)|not applicable|(it|this) does not (change|affect|impact)|no [a-z ]{0,40} (is|are) (needed|required|expected))",
+    re.I,
+)
+# The first words of the OpenStack templates' own prompts: a section that
+# still starts with them was not written by the author.
+_BOILERPLATE = tuple(
+    re.compile(p, re.I)
+    for p in (
+        r"^what other ways could we do this thing",
+        r"^changes which require modifications to the data model",
+        r"^each api method which is either added or changed",
+        r"^describe any potential (security|performance|upgrade) impact",
+        r"^please specify any changes to notifications",
+        r"^aside from the api, are there other ways a user will interact",
+        r"^discuss things that will affect how you deploy",
+        r"^discuss things that will affect other developers",
+        r"^please discuss the important scenarios",
+        r"^which audiences are affected most by this change",
+        r"^what is the impact on the docs",
+        r"^who is leading the writing of the code",
+        r"^work items or tasks",
+        r"^include specific references to specs",
+        r"^please add any useful references",
+        r"^does this change (touch|alter|involve|require|have)",
+        r"^(describe|discuss|explain|list|specify|document) (the |any |how |what |here )",
+        r"^(tbd|todo|to be (determined|done|written)|fill (this|me) in|xxx)\b",
+    )
+)
+# Prefill states are only these three; reviewers add "concern" and "n/a".
+ADDRESSED, NONE, MISSING = "addressed", "none", "missing"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    section: str
+    quote: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"section": self.section, "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class Concern:
+    rule: str
+    message: str
+    quotes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "message": self.message, "quotes": list(self.quotes)}
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    key: str
+    area: str
+    state: str
+    evidence: Evidence | None
+    concerns: tuple[Concern, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "area": self.area,
+            "state": self.state,
+            "evidence": self.evidence.to_dict() if self.evidence else None,
+            "concerns": [c.to_dict() for c in self.concerns],
+        }
+
+
+@dataclass(frozen=True)
+class Prefill:
+    template_version: int
+    items: tuple[ItemResult, ...]
+    note: str | None = None
+
+    def item(self, key: str) -> ItemResult:
+        return next(i for i in self.items if i.key == key)
+
+    def states(self) -> dict[str, str]:
+        return {i.key: i.state for i in self.items}
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"template_version": self.template_version, "items": [i.to_dict() for i in self.items]}
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass
+class SpecText:
+    """The sections of a spec, indexed for the prefill (pure, built once per spec)."""
+
+    sections: list[Section]
+    full: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for sec in self.sections:
+            parts = [s.text for s in self.sections if s.path[: len(sec.path)] == sec.path and s.text]
+            self.full[sec.path] = "\n\n".join(parts).strip()
+
+    def text_of(self, section: Section) -> str:
+        """The section's text including its subsections."""
+        return self.full.get(section.path, section.text)
+
+    def answering(self) -> list[Section]:
+        """Sections that can carry an answer (not References, History, Work items…)."""
+        return [s for s in self.sections if not any(_IGNORED_HEADINGS.match(p.strip()) for p in s.path)]
+
+
+# --- judging one piece of text ---------------------------------------------
+
+
+def normalize(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def is_boilerplate(text: str) -> bool:
+    start = normalize(text)[:200]
+    return any(p.search(start) for p in _BOILERPLATE)
+
+
+def judge(text: str) -> str:
+    """``addressed``, ``none`` or ``missing`` for the text of one section."""
+    body = normalize(text)
+    if not body or is_boilerplate(body):
+        return MISSING
+    lead = _NONE_LEAD.match(body)
+    if lead:
+        rest = body[lead.end():].strip()
+        if not rest:
+            return NONE
+        words = rest.split()
+        if _CONTRAST.search(" ".join(words[:4])):
+            return ADDRESSED
+        return NONE if len(words) <= 60 else ADDRESSED
+    if _NEGATIVE_SENTENCE.match(body) and len(body.split()) <= 40:
+        return NONE
+    return ADDRESSED
+
+
+def first_sentences(text: str, limit: int = QUOTE_CHARS) -> str:
+    body = normalize(text)
+    if len(body) <= limit:
+        return body
+    cut = body[:limit]
+    end = max(cut.rfind(". "), cut.rfind("? "))
+    return (cut[: end + 1] if end > limit // 3 else cut.rsplit(" ", 1)[0] + " …").strip()
+
+
+def sentence_around(text: str, match: re.Match[str], limit: int = QUOTE_CHARS) -> str:
+    """The sentence containing ``match``, trimmed to ``limit`` characters."""
+    start = max(text.rfind(". ", 0, match.start()), text.rfind("\n\n", 0, match.start()))
+    start = 0 if start < 0 else start + 2
+    end_candidates = [i for i in (text.find(". ", match.end()), text.find("\n\n", match.end())) if i >= 0]
+    end = min(end_candidates) + 1 if end_candidates else len(text)
+    sentence = normalize(text[start:end])
+    if len(sentence) > limit:
+        offset = max(0, normalize(text[start:match.start()]).__len__() - limit // 3)
+        sentence = ("… " if offset else "") + sentence[offset: offset + limit].rsplit(" ", 1)[0] + " …"
+    return sentence
+
+
+def heading(section: Section) -> str:
+    return " > ".join(section.path)
+
+
+# --- per-item rules ----------------------------------------------------------
+
+# Items whose dedicated section may hold other topics: a substantive section
+# that never mentions the item's topic means the author had nothing for it.
+_MUST_MENTION = {"config"}
+_CONFIG_MENTION = re.compile(
+    r"configur|\bconf\b|\.conf\b|\boptions?\b|polic(y|ies)|flavou?rs?|extra[ _]specs?|image (meta(data)? )?propert|"
+    r"compute_driver|\[[a-z_]+\]",
+    re.I,
+)
+# Where the dedicated section says "None", evidence elsewhere does not flip it
+# for these items (their keywords are too common in unrelated text).
+_NONE_IS_FINAL = {"security", "performance", "docs", "alternatives", "testing", "user_impact", "upgrade"}
+# Strong phrases that show an item is answered outside its dedicated section.
+_ELSEWHERE = {
+    "upgrade": (
+        r"rolling (upgrade|update)s?", r"\bn-1\b", r"minimum (nova-)?compute service version", r"service version",
+        r"online (data )?migration", r"mixed[- ](software )?versions?", r"during (an |the )?upgrade", r"upgrade check",
+        r"upgrad(e|ing) from", r"after (an |the )?upgrade", r"backwards? compatib", r"older (computes?|nodes|services)",
+        r"(the|a) new (db |database )?migration", r"unchanged from previous releases",
+    ),
+    "rollback": (
+        r"\broll ?back (the|this) (change|feature|upgrade|deployment|release)", r"\bdowngrad", r"escape hatch",
+        r"one-way (change|migration|operation|conversion)",
+        r"(revert|return|go back|fall ?back) to the (old|previous|existing|legacy|current) (behaviou?r|policy|format)",
+        r"(disable|turn off|switch off) (the feature|the new behaviou?r|it again)",
+        r"(if|when) (this|the) (config(uration)? )?option is (set to )?(false|disabled|off|empty|unset)",
+        r"(use|keep|restore|get) the old (policy|policies|behaviou?r|format)",
+        r"set (it |this )?back to", r"opt[- ]out",
+    ),
+    "ha": (
+        r"high(ly)? availab", r"active[/-](active|passive)", r"fail ?over", r"\bha\b", r"redundancy",
+        r"load[- ]balancer", r"(multiple|several|all (the )?(running )?)(schedulers|conductors|api workers|workers)",
+        r"(cell|host|service|database|db|compute) (is|goes|being) down", r"\bdown cells?\b",
+        r"(the )?host is dead",
+    ),
+    "monitoring": (
+        r"\bmetrics?\b", r"health ?checks?", r"\bhealthcheck", r"\balert(s|ing)?\b", r"prometheus",
+        r"(a |an |the )?(warning|error|info|debug) (message )?(is|will be) logged", r"will be logged",
+        r"\blogs? (a|an|all|the) (warning|error|message|in-progress|unfinished)", r"log messages?",
+        r"emit(s|ted)? (a |an )?(new )?(versioned )?notifications?", r"nova-status",
+        r"\btroubleshoot",
+    ),
+    "config": (
+        r"config(uration)? options?", r"\bnew options?\b", r"\[[a-z_]+\]\s*/?\s*`*[a-z_]{3,}", r"\bconf\.[a-z_]+",
+        r"\b(nova|nova-cpu|neutron|cinder|keystone)\.conf\b", r"(new|add(s|ed)?( a)?) polic(y|ies)( rules?)?",
+        r"polic(y|ies) (rule|default|name)s?", r"(flavou?r )?extra[ _]specs?", r"image (meta(data)? )?propert(y|ies)",
+        r"\bhw[:_][a-z_]+", r"compute_driver", r"device profiles?", r"config(uration)? files?",
+    ),
+}
+_ELSEWHERE_RE = {key: tuple(re.compile(p, re.I) for p in pats) for key, pats in _ELSEWHERE.items()}
+
+
+def _dedicated(item: Item, spec: SpecText) -> list[Section]:
+    """Sections whose heading the template names for this item (outermost first)."""
+    found = [s for s in spec.answering() if any(p.search(s.title) for p in item.sections)]
+    # Keep the outermost match: "Upgrade impact" rather than its sub-sections.
+    return [s for s in found if not any(o is not s and s.path[: len(o.path)] == o.path for o in found)]
+
+
+def _judge_sections(item: Item, spec: SpecText, sections: list[Section]) -> tuple[str, Evidence | None]:
+    verdicts = []
+    for sec in sections:
+        text = spec.text_of(sec)
+        state = judge(text)
+        if state == ADDRESSED and item.key in _MUST_MENTION and not _CONFIG_MENTION.search(text):
+            state = NONE
+        verdicts.append((state, sec, text))
+    for wanted in (ADDRESSED, NONE, MISSING):
+        for state, sec, text in verdicts:
+            if state == wanted:
+                quote = first_sentences(text) if text.strip() else "(empty section)"
+                return state, Evidence(section=heading(sec), quote=quote)
+    return MISSING, None
+
+
+def _elsewhere(item: Item, spec: SpecText, exclude: list[Section]) -> Evidence | None:
+    patterns = _ELSEWHERE_RE.get(item.key)
+    if not patterns:
+        patterns = item.keywords
+    excluded = {s.path for s in exclude}
+    for sec in spec.answering():
+        if sec.path in excluded or any(sec.path[: len(e)] == e for e in excluded):
+            continue
+        for pattern in patterns:
+            match = pattern.search(sec.text)
+            if match:
+                sentence = sentence_around(sec.text, match)
+                if judge(sentence) == ADDRESSED and len(sentence.split()) >= 5:
+                    return Evidence(section=heading(sec), quote=sentence)
+    return None
+
+
+def judge_item(item: Item, spec: SpecText) -> ItemResult:
+    dedicated = _dedicated(item, spec)
+    state, evidence = _judge_sections(item, spec, dedicated) if dedicated else (MISSING, None)
+    if state == MISSING or (state == NONE and item.key not in _NONE_IS_FINAL):
+        found = _elsewhere(item, spec, dedicated)
+        if found is not None:
+            state, evidence = ADDRESSED, found
+    if evidence is None:
+        evidence = Evidence(section="", quote="No section of the spec answers this.")
+    return ItemResult(key=item.key, area=item.area, state=state, evidence=evidence)
+
+
+def prefill(sections: Sequence[Section], template: Template) -> Prefill:
+    """Judge every item of ``template`` on the spec's sections, then cross-check."""
+    from portal.checklist.crosscheck import apply_crosschecks
+
+    spec = SpecText(list(sections))
+    results = [judge_item(item, spec) for item in template.items]
+    note = None
+    if not any(r.state != MISSING for r in results):
+        note = (
+            "No recognisable sections: the spec has none of the headings this checklist looks for "
+            "(e.g. 'Upgrade impact', 'Security impact'), so every item is missing. A reviewer can still answer them."
+        )
+    return Prefill(template_version=template.version, items=tuple(apply_crosschecks(results, spec)), note=note)

@@ -1,0 +1,1 @@
+"""Demo content and its loader (``portal demo``)."""

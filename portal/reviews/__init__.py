@@ -1,0 +1,1 @@
+"""Operator feedback on specs: comments (and, later, votes)."""
