@@ -21,7 +21,7 @@ from portal.errors import SettingsError
 
 ENV_PREFIX = "PORTAL_"
 CONFIG_FILE = "portal.toml"
-SECRET_FILE = "secret_key"
+SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -33,6 +33,14 @@ class SettingSpec:
     parse: Callable[[Any], Any]
     expected: str
     help: str
+
+
+class InvalidValue(ValueError):
+    """A malformed value, with a detail worth showing beyond the expected form."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 def _parse_bool(value: Any) -> bool:
@@ -67,11 +75,19 @@ def _parse_log_level(value: Any) -> str:
 
 def _parse_database_url(value: Any) -> str:
     from sqlalchemy.engine import make_url  # local: keeps settings import light
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     text = str(value).strip()
-    url = make_url(text)
+    try:
+        url = make_url(text)
+    except ArgumentError as exc:  # not a URL at all
+        raise ValueError(value) from exc
     if url.get_backend_name() not in {"sqlite", "postgresql"}:
         raise ValueError(value)
+    try:
+        url.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError) as exc:
+        raise InvalidValue(f"the driver '{url.get_driver_name()}' is not installed") from exc
     return text
 
 
@@ -254,7 +270,9 @@ def load_settings(
 
     values.setdefault("database_url", f"sqlite:///{instance_path / 'portal.db'}")
     if "secret_key" not in values:
-        values["secret_key"] = _instance_secret(instance_path, create=create_secret, testing=values.get("testing", False))
+        values["secret_key"] = _instance_secret(
+            instance_path, create=create_secret, testing=values.get("testing", False)
+        )
     return Settings(**values)
 
 
@@ -264,8 +282,11 @@ def _parse_one(name: str, value: Any, origin: str) -> Any:
         return spec.parse(value)
     except (ValueError, TypeError) as exc:
         shown = "(hidden)" if name == "secret_key" else repr(value)
+        detail = exc.detail if isinstance(exc, InvalidValue) else ""
         raise SettingsError(
-            f"Invalid setting {name} ({origin}): expected {spec.expected}, got {shown}."
+            f"Invalid setting {name} ({origin}): expected {spec.expected}, got {shown}"
+            + (f" ({detail})" if detail else "")
+            + "."
         ) from exc
 
 
@@ -278,7 +299,9 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
     except OSError as exc:
-        raise SettingsError(f"{path}: cannot be read ({exc.strerror}).") from exc
+        raise SettingsError(
+            f"{path}: cannot be read ({exc.strerror}). Make it a readable file or remove it."
+        ) from exc
     unknown = sorted(set(data) - set(SPEC_BY_NAME))
     if unknown:
         raise SettingsError(
@@ -301,8 +324,19 @@ def _instance_secret(instance_path: Path, *, create: bool, testing: bool) -> str
             f"No secret key: set {ENV_PREFIX}SECRET_KEY or let the portal create {secret_file} "
             "(run any `portal` command once with write access to the instance folder)."
         )
+    if instance_path.exists() and not instance_path.is_dir():
+        raise SettingsError(
+            f"The instance folder {instance_path} is a file, not a folder. "
+            f"Point {ENV_PREFIX}INSTANCE_PATH at a directory."
+        )
     try:
         instance_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"Cannot create the instance folder {instance_path}: {exc.strerror}. "
+            f"Point {ENV_PREFIX}INSTANCE_PATH at a writable directory."
+        ) from exc
+    try:
         secret = secrets.token_urlsafe(48)
         fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

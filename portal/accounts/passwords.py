@@ -23,7 +23,9 @@ def hasher(testing: bool = False) -> PasswordHasher:
 def check_policy(password: str, *, username: str = "") -> None:
     """Reject passwords a sysadmin would call weak, saying exactly why."""
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(f"The password is too short: use at least {MIN_LENGTH} characters.", {"password": "too short"})
+        raise InvalidInput(
+            f"The password is too short: use at least {MIN_LENGTH} characters.", {"password": "too short"}
+        )
     if len(password) > MAX_LENGTH:
         raise InvalidInput(f"The password is too long: use at most {MAX_LENGTH} characters.", {"password": "too long"})
     if username and password.lower() == username.lower():

@@ -65,16 +65,23 @@ def create_user(
     try:
         email = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise InvalidInput(f"Invalid email address '{email}': {exc}", {"email": "invalid"}) from exc
+        raise InvalidInput(
+            f"Invalid email address '{email}': {exc} Give an address such as name@example.org.", {"email": "invalid"}
+        ) from exc
     try:
         role_value = Role(role).value
     except ValueError as exc:
         allowed = ", ".join(r.value for r in Role)
         raise InvalidInput(f"Invalid role '{role}': use one of {allowed}.", {"role": "invalid"}) from exc
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"User '{username}' already exists.")
+        raise Conflict(
+            f"User '{username}' already exists. Pick another name; `portal users list` shows the taken ones."
+        )
     if session.scalar(select(User.id).where(func.lower(User.email) == email.lower())) is not None:
-        raise Conflict(f"Another user already has the email address {email}.")
+        raise Conflict(
+            f"Another user already has the email address {email}. Each account needs its own address; "
+            "`portal users list` shows who has it."
+        )
     user = User(username=username, email=email, role=role_value, display_name=display_name.strip()[:128])
     if password is not None:
         passwords.check_policy(password, username=username)
@@ -101,17 +108,23 @@ def authenticate(
 
     Raises :class:`TooManyAttempts` when throttled and
     :class:`AuthenticationRequired` with one message for every wrong
-    combination (it never tells which part was wrong). The failed attempt is
-    flushed before raising: the caller must still commit it, or the
-    throttle never sees it.
+    combination (it never tells which part was wrong). Failures are counted
+    per account whether the user typed the user name or the email address.
+    The failed attempt is flushed before raising: the caller must still
+    commit it, or the throttle never sees it.
     """
     login = username.strip().lower()[:254]
-    check_throttle(session, login, address, limits)
     user = session.scalar(select(User).where((User.username == login) | (func.lower(User.email) == login)))
-    ok = user is not None and user.is_active and _verify(hasher, user.password_hash, password)
-    session.add(LoginAttempt(username=login, address=address[:64], succeeded=ok))
+    key = user.username if user is not None else login
+    check_throttle(session, key, address, limits)
+    password_ok = _verify(hasher, user.password_hash if user is not None else None, password)
+    ok = user is not None and password_ok and user.is_active
+    session.add(LoginAttempt(username=key, address=address[:64], succeeded=ok))
     if not ok or user is None:
         session.flush()
+        if user is not None and password_ok and not user.is_active:
+            # Only someone who knows the password learns the account is disabled.
+            raise AuthenticationRequired("This account is disabled. Ask a portal admin if you need it back.")
         raise AuthenticationRequired("Wrong user name or password. Check both and try again.")
     if user.password_hash and hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
@@ -150,7 +163,8 @@ def check_throttle(session: Session, login: str, address: str, limits: LoginLimi
             LoginAttempt.created_at > window_start,
         )
     ).one()
-    for (count, oldest), limit in ((account, limits.max_failures_per_account), (by_address, limits.max_failures_per_address)):
+    checks = ((account, limits.max_failures_per_account), (by_address, limits.max_failures_per_address))
+    for (count, oldest), limit in checks:
         if count >= limit:
             oldest_at = as_utc(oldest) or now()
             retry = max(1, int((oldest_at + timedelta(minutes=limits.window_minutes) - now()).total_seconds()) + 1)
@@ -218,9 +232,20 @@ def change_password(
     *,
     address: str,
     hasher: PasswordHasher = _PRODUCTION_HASHER,
+    limits: LoginLimits | None = None,
 ) -> None:
-    """Change the password and end every login session of the user (copied cookies included)."""
+    """Change the password and end every login session of the user (copied cookies included).
+
+    With ``limits``, a wrong current password counts as a failed login (the
+    caller must commit it) and the check is throttled like the login form, so
+    a stolen session cannot be used to guess the password.
+    """
+    if limits is not None:
+        check_throttle(session, user.username, address, limits)
     if not _verify(hasher, user.password_hash, current):
+        if limits is not None:
+            session.add(LoginAttempt(username=user.username, address=address[:64], succeeded=False))
+            session.flush()
         raise InvalidInput("The current password is wrong; nothing was changed.", {"current_password": "wrong"})
     passwords.check_policy(new, username=user.username)
     if new == current:
@@ -259,7 +284,8 @@ def create_api_token(session: Session, user: User, name: str, *, address: str = 
     if (active or 0) >= MAX_TOKENS_PER_USER:
         raise Conflict(f"You already have {MAX_TOKENS_PER_USER} active tokens; revoke one you no longer use first.")
     secret = new_token(API_TOKEN_PREFIX)
-    token = ApiToken(user_id=user.id, name=name, prefix=secret[: len(API_TOKEN_PREFIX) + 6], token_hash=token_hash(secret))
+    prefix = secret[: len(API_TOKEN_PREFIX) + 6]
+    token = ApiToken(user_id=user.id, name=name, prefix=prefix, token_hash=token_hash(secret))
     session.add(token)
     session.flush()
     audit(session, user, "token.created", target_type="api_token", target_id=token.id, address=address, name=name)

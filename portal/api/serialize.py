@@ -17,7 +17,9 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def page_envelope(page: Page, items: list[dict[str, Any]], endpoint: str, args: dict[str, Any], **view_args: Any) -> dict[str, Any]:
+def page_envelope(
+    page: Page, items: list[dict[str, Any]], endpoint: str, args: dict[str, Any], **view_args: Any
+) -> dict[str, Any]:
     def link(number: int) -> str:
         return url_for(endpoint, **view_args, **{**args, "page": number}, _external=True)
 
@@ -114,7 +116,9 @@ def review(r: SpecReview) -> dict[str, Any]:
     }
 
 
-def spec_detail(spec: Spec, current: SpecRevision | None, history: list[SpecRevision], comment_count: int) -> dict[str, Any]:
+def spec_detail(
+    spec: Spec, current: SpecRevision | None, history: list[SpecRevision], comment_count: int
+) -> dict[str, Any]:
     return _spec_base(spec, spec.project.name) | {
         "project": spec.project.name,
         "comment_count": comment_count,

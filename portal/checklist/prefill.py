@@ -37,12 +37,13 @@ _IGNORED_HEADINGS = re.compile(
 
 # The answer is "nothing": None, N/A, No impact, Not applicable, ...
 _NONE_LEAD = re.compile(
-    r"^\s*(none|n/?a|nil|no|not applicable|not relevant|nothing|no impact|no change[sd]?|"
-    r"no (known |significant |new |additional |expected |direct |other )?(\w+ ){0,3}impacts?|"
-    r"there (is|are|will be|should be) no\b[^.]{0,80}|"
+    r"^\s*(not that we know of|not applicable|not relevant|none (that|known)[^.]{0,40}|none expected|none anticipated|"
+    r"no (known |significant |new |additional |expected |direct |other )?(\w+ ){0,3}impacts?\b|no changes?\b|"
+    r"there (is|are|will be|should be|should not be any|will not be any|won't be any) no\b[^.]{0,80}|"
+    r"there (should|will|would) not be any\b[^.]{0,80}|"
     r"(this|the) (change|feature|spec|proposal) (has|will have|does not have|doesn't have|should have|introduces|adds) no\b[^.]{0,80}|"
-    r"no new\b[^.]{0,60}|not that we know of|none (that|known)[^.]{0,40}|none expected|none anticipated)"
-    r"\s*[.,;:!)\-—–]*",
+    r"no new\b[^.]{0,60}|none|n/a|na|nil|nothing|no(?=\s*[.,;:!]|\s*$))"
+    r"(?=\W|$)\s*[.,;:!)\-\u2014\u2013]*",
     re.I,
 )
 # After a "None", these mean an impact is being described after all.
@@ -52,9 +53,14 @@ _CONTRAST = re.compile(
     re.I,
 )
 _NEGATIVE_SENTENCE = re.compile(
-    r"^\s*(there (is|are|will be|should be) no|no (new|additional|changes?|impact)|"
+    r"^\s*(there (is|are|will be|should be) no|there (should|will|would) not be any|no (new|additional|changes?|impact)|"
     r"(this|the) (change|feature|spec) (has|will have|does not|doesn't|should have) no|"
     r"nothing (new|changes)|not applicable|(it|this) does not (change|affect|impact)|no [a-z ]{0,40} (is|are) (needed|required|expected))",
+    re.I,
+)
+# A short answer that concludes "so there is no doc impact".
+_NO_IMPACT_ANYWHERE = re.compile(
+    r"\b(there is|there's|there are|has|have|will be|with) no (\w+ ){0,2}impacts?\b|\bno (\w+ ){0,2}impact (is|at all)\b",
     re.I,
 )
 # The first words of the OpenStack templates' own prompts: a section that
@@ -191,6 +197,8 @@ def judge(text: str) -> str:
         return NONE if len(words) <= 60 else ADDRESSED
     if _NEGATIVE_SENTENCE.match(body) and len(body.split()) <= 40:
         return NONE
+    if len(body.split()) <= 50 and _NO_IMPACT_ANYWHERE.search(body) and not _CONTRAST.search(body):
+        return NONE
     return ADDRESSED
 
 
@@ -226,7 +234,7 @@ def heading(section: Section) -> str:
 # that never mentions the item's topic means the author had nothing for it.
 _MUST_MENTION = {"config"}
 _CONFIG_MENTION = re.compile(
-    r"configur|\bconf\b|\.conf\b|\boptions?\b|polic(y|ies)|flavou?rs?|extra[ _]specs?|image (meta(data)? )?propert|"
+    r"configur|\bconfig\b|\bconf\b|\.conf\b|\boptions?\b|polic(y|ies)|flavou?rs?|extra[ _]specs?|image (meta(data)? )?propert|"
     r"compute_driver|\[[a-z_]+\]",
     re.I,
 )
@@ -260,17 +268,37 @@ _ELSEWHERE = {
         r"\bmetrics?\b", r"health ?checks?", r"\bhealthcheck", r"\balert(s|ing)?\b", r"prometheus",
         r"(a |an |the )?(warning|error|info|debug) (message )?(is|will be) logged", r"will be logged",
         r"\blogs? (a|an|all|the) (warning|error|message|in-progress|unfinished)", r"log messages?",
-        r"emit(s|ted)? (a |an )?(new )?(versioned )?notifications?", r"nova-status",
-        r"\btroubleshoot",
+        r"emit(s|ted)? (a |an )?(new )?(versioned )?notifications?", r"\btroubleshoot",
     ),
     "config": (
         r"config(uration)? options?", r"\bnew options?\b", r"\[[a-z_]+\]\s*/?\s*`*[a-z_]{3,}", r"\bconf\.[a-z_]+",
         r"\b(nova|nova-cpu|neutron|cinder|keystone)\.conf\b", r"(new|add(s|ed)?( a)?) polic(y|ies)( rules?)?",
         r"polic(y|ies) (rule|default|name)s?", r"(flavou?r )?extra[ _]specs?", r"image (meta(data)? )?propert(y|ies)",
-        r"\bhw[:_][a-z_]+", r"compute_driver", r"device profiles?", r"config(uration)? files?",
+        r"\bhw[:_][a-z_]+", r"compute_driver", r"config(uration)? files?",
     ),
 }
 _ELSEWHERE_RE = {key: tuple(re.compile(p, re.I) for p in pats) for key, pats in _ELSEWHERE.items()}
+# When the dedicated section explicitly says "None", only these overturn it.
+_STRONG = {
+    "config": tuple(
+        re.compile(p, re.I)
+        for p in (
+            r"\bnew (config(uration)? )?options?\b",
+            r"\b(add|adds|added|adding|introduce[sd]?|introducing) (a |an |two |three |the )?(new )?(config(uration)? )?options?\b",
+            r"\bconfig(uration)? options? (is|are|will be) (added|introduced|changed|deprecated|removed)",
+            r"\bnew polic(y|ies)\b",
+            r"\b(make|makes|made) (the )?(existing )?`*\[?[a-z_]+\]?[./]?[a-z_]*_timeout`* ",
+            r"(reconfigure|configure) (the )?(scheduler|compute|nova)",
+            r"\[[a-z_]+\]\s*/?\s*`*[a-z_]{3,}`* (option|config|is|will|defaults?|=)",
+            r"\b(new|adds?|added|adding|introduce\w*) (a |an )?(new )?(flavou?r )?extra[ _]specs?",
+            r"\b(new|adds?|added|adding|introduce\w*) (a |an )?(new )?image (meta(data)? )?propert",
+            r"extra[ _]specs? (and|or|/) (an )?image (meta(data)? )?propert",
+            r"\bconfiguration parameter",
+            r"\bfor (the )?(image propert(y|ies)|flavou?r extra[ _]?specs?)\b",
+            r"\bconfig(uration)? files? (consistent|must|needs?|should)",
+        )
+    ),
+}
 
 
 def _dedicated(item: Item, spec: SpecText) -> list[Section]:
@@ -296,18 +324,29 @@ def _judge_sections(item: Item, spec: SpecText, sections: list[Section]) -> tupl
     return MISSING, None
 
 
-def _elsewhere(item: Item, spec: SpecText, exclude: list[Section]) -> Evidence | None:
-    patterns = _ELSEWHERE_RE.get(item.key)
+# Text that describes the world before the change, or designs that were
+# rejected, does not answer what the change itself does.
+_NOT_THE_CHANGE = re.compile(r"^(problem description|use cases?|alternatives?( considered)?|background)$", re.I)
+# Sentences about deprecation warnings answer "deprecations", not monitoring.
+_SKIP_SENTENCE = {"monitoring": re.compile(r"deprecat", re.I)}
+
+
+def _elsewhere(item: Item, spec: SpecText, exclude: list[Section], *, strong: bool = False) -> Evidence | None:
+    patterns = _STRONG.get(item.key) if strong and item.key in _STRONG else _ELSEWHERE_RE.get(item.key)
     if not patterns:
         patterns = item.keywords
     excluded = {s.path for s in exclude}
+    skip = _SKIP_SENTENCE.get(item.key)
     for sec in spec.answering():
         if sec.path in excluded or any(sec.path[: len(e)] == e for e in excluded):
             continue
+        if any(_NOT_THE_CHANGE.match(part.strip()) for part in sec.path):
+            continue
         for pattern in patterns:
-            match = pattern.search(sec.text)
-            if match:
+            for match in pattern.finditer(sec.text):
                 sentence = sentence_around(sec.text, match)
+                if skip is not None and skip.search(sentence):
+                    continue
                 if judge(sentence) == ADDRESSED and len(sentence.split()) >= 5:
                     return Evidence(section=heading(sec), quote=sentence)
     return None
@@ -317,7 +356,8 @@ def judge_item(item: Item, spec: SpecText) -> ItemResult:
     dedicated = _dedicated(item, spec)
     state, evidence = _judge_sections(item, spec, dedicated) if dedicated else (MISSING, None)
     if state == MISSING or (state == NONE and item.key not in _NONE_IS_FINAL):
-        found = _elsewhere(item, spec, dedicated)
+        explicit_none = state == NONE and evidence is not None and judge(evidence.quote) == NONE
+        found = _elsewhere(item, spec, dedicated, strong=explicit_none)
         if found is not None:
             state, evidence = ADDRESSED, found
     if evidence is None:

@@ -21,6 +21,13 @@ _FILE_RE = re.compile(r"^operability-v(\d+)\.yaml$")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 STATES = ("addressed", "none", "missing", "concern", "n/a")
 PREFILL_STATES = ("addressed", "none", "missing")
+STATE_LABELS = {
+    "addressed": "addressed",
+    "none": "spec says none",
+    "missing": "missing",
+    "concern": "concern",
+    "n/a": "not applicable",
+}
 # Keys the API, saved filters and the hand labels rely on: every version keeps them.
 STABLE_KEYS = (
     "monitoring", "upgrade", "rollback", "ha", "config", "performance",

@@ -39,6 +39,11 @@ class Context:
     def engine(self) -> Engine:
         return make_engine(self.settings.database_url)
 
+    def close(self) -> None:
+        """Release the database connections this command opened."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     def require_current_schema(self) -> None:
         message = pending_message(self.engine, self.settings.database_url)
         if message:
@@ -72,8 +77,7 @@ class PortalGroup(click.Group):
             click.secho(f"Error: {exc.message}", fg="red", err=True)
             sys.exit(1)
         except OperationalError as exc:  # the database cannot be reached or opened
-            settings = ctx.find_object(Context)
-            where = _database_shown(settings)
+            where = _database_shown(ctx.find_object(Context))
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             click.secho(
                 f"Error: cannot use the database{where}: {reason}. Check PORTAL_DATABASE_URL "
@@ -108,13 +112,14 @@ def main(ctx: click.Context) -> None:
     (see docs/configuration.md); PORTAL_INSTANCE_PATH picks the instance folder
     (default: ./instance).
     """
-    ctx.ensure_object(Context)  # one Context for the whole command line (and its error messages)
+    context = ctx.ensure_object(Context)  # one Context for the whole command line (and its error messages)
+    ctx.call_on_close(context.close)
 
 
 def _register() -> None:
-    from portal.cli import db, demo, imports, projects, serve, users
+    from portal.cli import checklist, db, demo, imports, projects, serve, users
 
-    for module in (db, demo, serve, users, projects, imports):
+    for module in (db, demo, serve, users, projects, imports, checklist):
         module.register(main)
 
 

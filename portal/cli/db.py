@@ -23,10 +23,15 @@ def upgrade(ctx: Context, revision: str) -> None:
     """Create the database or migrate it to the newest schema (safe to re-run)."""
     url = ctx.settings.database_url
     before = migrations.current_revision(ctx.engine)
+    if before is not None and not migrations.is_known_revision(url, before):
+        raise PortalError(migrations.unknown_revision_message(before, migrations.head_revision(url)))
     try:
         migrations.upgrade(url, revision)
     except CommandError as exc:
-        raise PortalError(f"Migration failed: {exc}") from exc
+        raise PortalError(
+            f"Migration failed: {exc}. Check --revision (default: head); `portal db current` shows where "
+            "the database is."
+        ) from exc
     after = migrations.current_revision(ctx.engine)
     if before == after:
         click.echo(f"Database already at revision {after}; nothing to do.")
@@ -42,8 +47,11 @@ def downgrade(ctx: Context, revision: str) -> None:
     try:
         migrations.downgrade(ctx.settings.database_url, revision)
     except CommandError as exc:
-        raise PortalError(f"Downgrade failed: {exc}") from exc
-    click.echo(f"Database now at revision {migrations.current_revision(ctx.engine)}.")
+        raise PortalError(
+            f"Downgrade failed: {exc}. Give a revision id, -1 (one step back) or base; `portal db current` "
+            "shows where the database is."
+        ) from exc
+    click.echo(f"Database now at revision {migrations.current_revision(ctx.engine) or 'none (empty database)'}.")
 
 
 @db_group.command("current")

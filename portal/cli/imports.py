@@ -18,7 +18,9 @@ def import_group() -> None:
 
 
 @import_group.command("specs")
-@click.option("--project", "project_name", required=True, help="Project the specs belong to (see `portal projects list`).")
+@click.option(
+    "--project", "project_name", required=True, help="Project the specs belong to (see `portal projects list`)."
+)
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @pass_context
 def specs(ctx: Context, project_name: str, directory: Path) -> None:

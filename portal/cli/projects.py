@@ -40,7 +40,10 @@ def list_(ctx: Context) -> None:
             click.echo("No projects yet. Add one with: portal projects add NAME")
         for item in summaries:
             p = item.project
-            click.echo(f"{p.name:<20} {item.spec_count:>6} specs  gerrit={p.gerrit_repo or '-'}  launchpad={p.launchpad or '-'}")
+            click.echo(
+                f"{p.name:<20} {item.spec_count:>6} specs  "
+                f"gerrit={p.gerrit_repo or '-'}  launchpad={p.launchpad or '-'}"
+            )
 
 
 def register(main: click.Group) -> None:

@@ -34,13 +34,24 @@ def users_group() -> None:
 @users_group.command("create")
 @click.argument("name")
 @click.option("--email", required=True, help="The user's email address.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True, help="What the user may do.")
+@click.option(
+    "--role",
+    required=True,
+    metavar="|".join(r.value for r in Role),
+    help="What the user may do: " + ", ".join(r.value for r in Role) + ".",
+)
 @click.option("--ptl-of", "ptl_of", multiple=True, metavar="PROJECT", help="Make the user PTL of PROJECT (repeatable).")
 @click.option("--display-name", default="", help="Name shown on the site.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @pass_context
-def create(ctx: Context, name: str, email: str, role: str, ptl_of: tuple[str, ...], display_name: str, password_stdin: bool) -> None:
-    """Add user NAME. Without --password-stdin you are prompted (on a terminal)."""
+def create(
+    ctx: Context, name: str, email: str, role: str, ptl_of: tuple[str, ...], display_name: str, password_stdin: bool
+) -> None:
+    """Add user NAME. Without --password-stdin you are prompted (on a terminal).
+
+    A bad role, email or name, or a name that is taken, exits with status 1
+    and says what to fix; nothing is created then.
+    """
     password = _read_password(password_stdin, prompt=True)
     with ctx.session() as session:
         projects = [get_project(session, p) for p in ptl_of]
@@ -58,7 +69,10 @@ def create(ctx: Context, name: str, email: str, role: str, ptl_of: tuple[str, ..
         click.echo(f"User '{user.username}' created with role {user.role}"
                    + (f", PTL of {', '.join(ptl_of)}" if ptl_of else "") + ".")
         if password is None:
-            click.echo(f"No password set: the user cannot log in until you run `portal users set-password {user.username}`.")
+            click.echo(
+                "No password set: the user cannot log in until you run "
+                f"`portal users set-password {user.username}`."
+            )
 
 
 @users_group.command("set-password")

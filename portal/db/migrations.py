@@ -6,6 +6,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 
 from portal.resources import resource_dir
@@ -51,4 +53,23 @@ def pending_message(engine: Engine, database_url: str) -> str | None:
         return None
     if current is None:
         return "The database is empty. Run `portal db upgrade` to create it."
+    if not is_known_revision(database_url, current):
+        return unknown_revision_message(current, head)
     return f"The database is at revision {current}, the code expects {head}. Run `portal db upgrade`."
+
+
+def is_known_revision(database_url: str, revision: str) -> bool:
+    """Whether this code's migrations contain ``revision``."""
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    try:
+        return script.get_revision(revision) is not None
+    except (CommandError, RevisionError):
+        return False
+
+
+def unknown_revision_message(current: str, head: str | None) -> str:
+    return (
+        f"The database is at revision {current}, which this version of the portal does not know "
+        f"(it expects {head}): a newer release migrated it. Install that release, or restore "
+        "a backup taken before the upgrade."
+    )

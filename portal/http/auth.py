@@ -30,6 +30,7 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = "Please log in to see that page."
 login_manager.login_message_category = "info"
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=10)
+API_PATH_PREFIX = "/api/"
 
 
 class LoginUser:
@@ -72,9 +73,15 @@ def init_app(app: Flask) -> None:
 
 
 def actor() -> User | None:
-    """The acting user for services: the API token's owner, else the logged-in user."""
+    """The acting user for services: the API token's owner under /api/, else the logged-in user.
+
+    The API never acts on a login cookie: it is exempt from CSRF checks, so a
+    page on another site must not be able to borrow a visitor's cookie there.
+    """
     if "api_user" in g:
         return g.api_user
+    if request.path.startswith(API_PATH_PREFIX):
+        return None
     return current_user.user if current_user.is_authenticated else None
 
 
@@ -114,11 +121,15 @@ def require_role(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def load_api_token() -> User | None:
-    """Authenticate an API request from ``Authorization: Bearer <token>``; raise if malformed or unknown."""
+def load_api_token() -> None:
+    """Authenticate an API request from ``Authorization: Bearer <token>``; raise if malformed or unknown.
+
+    Runs before every API view. It must return ``None``: Flask would send
+    anything else as the response instead of calling the view.
+    """
     header = request.headers.get("Authorization", "")
     if not header:
-        return None
+        return
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise AuthenticationRequired("Send the token as 'Authorization: Bearer <token>'.")
@@ -130,7 +141,6 @@ def load_api_token() -> User | None:
         token.last_used_at = now()
         get_db().commit()
     g.api_user = user
-    return user
 
 
 _CONTROL = {chr(c) for c in range(32)} | {"\x7f"}

@@ -30,16 +30,35 @@ HINTS = {
 }
 
 
+# The same situations told to an API client: what to do next without the site's buttons.
+API_HINTS = {
+    404: "No such API endpoint. The endpoints are listed in /api/v1/openapi.json.",
+    405: "This endpoint does not accept that method. See /api/v1/openapi.json for the methods it takes.",
+    500: "Something went wrong on our side and nothing was saved. Try again, "
+    "and tell the portal admin if it keeps happening.",
+}
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, code: str, message: str, *, retry_after: int | None = None) -> Response:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    retry_after: int | None = None,
+    link: tuple[str, str] | None = None,
+) -> Response:
+    """The error as JSON under /api/, else as a page; ``link`` is (url, label) of the best next page."""
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:
         response = Response(
-            render_template("errors/error.html", status=status, message=message, hint=HINTS.get(status, "")),
+            render_template(
+                "errors/error.html", status=status, message=message, hint=HINTS.get(status, ""), link=link
+            ),
             mimetype="text/html",
         )
     response.status_code = status
@@ -78,6 +97,8 @@ def init_app(app: Flask) -> None:
             404: "Page not found.",
             405: "Method not allowed.",
         }.get(status, exc.description or exc.name)
+        if wants_json() and status in API_HINTS:
+            message = f"{message} {API_HINTS[status]}"
         response = error_response(status, exc.name.lower().replace(" ", "_"), message)
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
@@ -90,6 +111,30 @@ def init_app(app: Flask) -> None:
 
         if isinstance(exc, OperationalError) and "locked" in str(exc).lower():
             log.warning("database busy: %s", exc)
-            return error_response(503, "database_busy", "The database is busy. Try again in a few seconds.", retry_after=5)
+            return error_response(
+                503, "database_busy", "The database is busy. Try again in a few seconds.", retry_after=5
+            )
+        if isinstance(exc, OperationalError) and _is_connection_failure(exc):
+            log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+            return error_response(
+                503,
+                "database_unavailable",
+                "The database is unavailable. Try again in a minute; if it keeps happening, "
+                "tell your portal admin (the database server may be down).",
+                retry_after=30,
+            )
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "Internal error.")
+        message = "Internal error."
+        if wants_json():
+            message = f"{message} {API_HINTS[500]}"
+        return error_response(500, "internal_error", message)
+
+
+def _is_connection_failure(exc: Exception) -> bool:
+    """Could not reach the database at all (server down, wrong host, unreadable file)."""
+    text = str(exc).lower()
+    return any(
+        marker in text
+        for marker in ("connection refused", "could not connect", "connection failed", "unable to open database file",
+                       "server closed the connection", "connection timed out", "could not translate host name")
+    )

@@ -22,14 +22,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.clock import now
 from portal.errors import InvalidInput, PortalError
-from portal.models import ImportRun, Project, SpecState, User
+from portal.models import ImportRun, Project, Spec, SpecRevision, SpecState, User
 from portal.specs.document import MAX_SPEC_BYTES, parse_spec
 from portal.specs.releases import is_release, normalize_release
-from portal.specs.service import SpecFile, upsert_spec_file
+from portal.specs.service import SpecFile, content_hash, upsert_spec_file
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,9 @@ def classify_path(parts: tuple[str, ...]) -> tuple[str | None, SpecState] | None
     for part in parts:
         lowered = part.lower()
         if lowered in STATE_DIRS:
-            state = SpecState(lowered)
+            # backlog/approved/x.rst is a backlog spec: the outer folder wins.
+            if state not in (SpecState.BACKLOG, SpecState.ABANDONED):
+                state = SpecState(lowered)
         elif release is None and is_release(lowered):
             release = normalize_release(lowered)
         elif release is None and state is None and lowered not in {"specs"}:
@@ -103,6 +107,13 @@ def discover(root: Path) -> tuple[list[FoundFile], list[tuple[str, str]]]:
 
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
         dirnames.sort()
+        for dirname in dirnames:
+            folder = Path(dirpath) / dirname
+            if folder.is_symlink():
+                skipped.append((
+                    folder.relative_to(display_root).as_posix(),
+                    f"folder symlink to {os.readlink(folder)} not followed; link the spec files one by one instead",
+                ))
         for filename in sorted(filenames):
             if not filename.endswith(".rst"):
                 continue
@@ -113,11 +124,16 @@ def discover(root: Path) -> tuple[list[FoundFile], list[tuple[str, str]]]:
                 continue
             real = path.resolve()
             if path.is_symlink():
+                target = os.readlink(path)
                 if not real.exists():
-                    skipped.append((rel, "broken symlink"))
+                    skipped.append((rel, f"broken symlink: its target {target} does not exist; fix or remove the link"))
                     continue
                 if base_real not in real.parents:
-                    skipped.append((rel, "symlink points outside the specs tree; not followed"))
+                    skipped.append((
+                        rel,
+                        f"symlink to {target} points outside the specs tree; not followed "
+                        "(copy the file into the tree to import it)",
+                    ))
                     continue
                 linked_targets.add(real)
             parts = path.relative_to(base).parts[:-1]
@@ -127,13 +143,25 @@ def discover(root: Path) -> tuple[list[FoundFile], list[tuple[str, str]]]:
             release, state = classified
             found.append(FoundFile(rel_path=rel, real_path=real, release=release, state=state))
 
-    # A file that release folders link to is represented by those links.
-    result = [f for f in found if f.real_path not in linked_targets or Path(display_root / f.rel_path).is_symlink()]
+    # A release-less file (specs/approved/x.rst) that release folders link to is
+    # represented by those links; a file in a release folder always counts.
+    result = [
+        f
+        for f in found
+        if f.release is not None
+        or f.real_path not in linked_targets
+        or (display_root / f.rel_path).is_symlink()
+    ]
     return result, skipped
 
 
 def read_spec_file(found: FoundFile) -> SpecFile:
     """Read and parse one file; raise :class:`InvalidInput` when it cannot be read as text."""
+    return parse_spec_file(found, read_text(found))
+
+
+def read_text(found: FoundFile) -> str:
+    """The file's text; raise :class:`InvalidInput` saying why it is not a readable spec."""
     try:
         size = found.real_path.stat().st_size
         if size > MAX_SPEC_BYTES:
@@ -141,10 +169,19 @@ def read_spec_file(found: FoundFile) -> SpecFile:
         raw = found.real_path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot be read: {exc.strerror}") from exc
+    if b"\x00" in raw:
+        raise InvalidInput("a binary file (it contains NUL bytes), not a spec; remove it from the tree")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"not UTF-8 text (byte {exc.start}); convert it to UTF-8") from exc
+        raise InvalidInput(
+            f"not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8, "
+            "e.g. iconv -f latin1 -t utf-8"
+        ) from exc
+    return text
+
+
+def parse_spec_file(found: FoundFile, text: str) -> SpecFile:
     stem = found.real_path.stem if not found.rel_path.endswith(".rst") else Path(found.rel_path).stem
     parsed = parse_spec(text, fallback_title=stem.replace("-", " ").replace("_", " "))
     return SpecFile(
@@ -171,6 +208,10 @@ def import_tree(
     ``commit`` is called after each batch (the CLI passes ``session.commit``);
     without it the caller commits once at the end.
     """
+    if not root.exists():
+        raise InvalidInput(
+            f"{root} does not exist. Pass the path of a specs repository checkout (or its specs/ folder)."
+        )
     if not root.is_dir():
         raise InvalidInput(f"{root} is not a directory. Pass the specs repository (or its specs/ folder).")
     files, skipped = discover(root)
@@ -183,10 +224,11 @@ def import_tree(
             f"No spec files (*.rst) found under {root}. Expected a layout like "
             "specs/<release>/approved/<name>.rst; check the path."
         )
+    known = _known_files(session, project)
     for index, found in enumerate(files, start=1):
         if progress is not None:
             progress(index, len(files), found.rel_path)
-        _import_one(session, actor, project, found, report)
+        _import_one(session, actor, project, found, report, known)
         if commit is not None and index % BATCH_SIZE == 0:
             _save_run(run, report, finished=False)
             commit()
@@ -196,16 +238,56 @@ def import_tree(
     return report
 
 
-def _import_one(session: Session, actor: User | None, project: Project, found: FoundFile, report: ImportReport) -> None:
+@dataclass(frozen=True)
+class _KnownFile:
+    content_hash: str
+    release: str | None
+    state: str
+    parse_error: str | None
+
+
+def _known_files(session: Session, project: Project) -> dict[str, _KnownFile]:
+    """The latest imported revision of each file path of the project (one query)."""
+    latest = (
+        select(func.max(SpecRevision.id))
+        .join(Spec, Spec.id == SpecRevision.spec_id)
+        .where(Spec.project_id == project.id, SpecRevision.source == "file")
+        .group_by(SpecRevision.path)
+    )
+    rows = session.execute(
+        select(
+            SpecRevision.path, SpecRevision.content_hash, SpecRevision.release, SpecRevision.state,
+            SpecRevision.parse_error,
+        ).where(SpecRevision.id.in_(latest))
+    )
+    return {row.path: _KnownFile(row.content_hash, row.release, row.state, row.parse_error) for row in rows}
+
+
+def _import_one(
+    session: Session,
+    actor: User | None,
+    project: Project,
+    found: FoundFile,
+    report: ImportReport,
+    known: dict[str, _KnownFile] | None = None,
+) -> None:
     try:
-        item = read_spec_file(found)
+        text = read_text(found)
     except InvalidInput as exc:
         report.failed += 1
         report.failures.append((found.rel_path, exc.message))
         return
-    if item.parsed.error:
-        # Kept as plain text so nothing is lost, but reported as a failure to fix.
-        report.failures.append((found.rel_path, f"kept as plain text: {item.parsed.error}"))
+    previous = (known or {}).get(found.rel_path)
+    if previous is not None and previous == _KnownFile(
+        content_hash(text), found.release, found.state.value, previous.parse_error
+    ):
+        # Same bytes, same place: nothing to parse or write (re-runs stay fast).
+        if previous.parse_error:
+            _report_plain_text(report, found, previous.parse_error)
+        else:
+            report.unchanged += 1
+        return
+    item = parse_spec_file(found, text)
     try:
         with session.begin_nested():
             outcome = upsert_spec_file(session, actor, project, item)
@@ -213,10 +295,21 @@ def _import_one(session: Session, actor: User | None, project: Project, found: F
         report.failed += 1
         report.failures.append((found.rel_path, exc.message))
         return
-    if item.parsed.error:
+    except (DataError, IntegrityError) as exc:  # this file's values do not fit; the others can
         report.failed += 1
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        report.failures.append((found.rel_path, f"could not be stored ({reason}); fix the file and re-run"))
+        return
+    if item.parsed.error:
+        _report_plain_text(report, found, item.parsed.error)
         return
     setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+def _report_plain_text(report: ImportReport, found: FoundFile, error: str) -> None:
+    """Stored as plain text so nothing is lost, but reported as a failure to fix."""
+    report.failed += 1
+    report.failures.append((found.rel_path, f"kept as plain text: {error}; fix the reStructuredText and re-run"))
 
 
 def _save_run(run: ImportRun, report: ImportReport, *, finished: bool) -> None:

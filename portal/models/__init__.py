@@ -9,12 +9,18 @@ fails loudly instead of slowly.
 from portal.db.base import Base
 from portal.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession, project_ptls
 from portal.models.activity import AuditLog, Event, ImportRun
+from portal.models.checklists import ANSWER_STATES, ChecklistAnswer, ChecklistGap, ChecklistSummary, ChecklistTemplate
 from portal.models.discussion import Comment, CommentSource
 from portal.models.projects import Project
 from portal.models.specs import Spec, SpecReview, SpecRevision, SpecState
 
 __all__ = [
+    "ANSWER_STATES",
     "ApiToken",
+    "ChecklistAnswer",
+    "ChecklistGap",
+    "ChecklistSummary",
+    "ChecklistTemplate",
     "AuditLog",
     "Base",
     "Comment",

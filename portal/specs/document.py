@@ -16,7 +16,8 @@ from __future__ import annotations
 import html
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import docutils.core
@@ -29,6 +30,9 @@ from portal.markup import sanitize_html
 MAX_SPEC_BYTES = 1024 * 1024
 SUMMARY_CHARS = 600
 ANCHOR_PREFIX = "s-"
+LINE_LENGTH_LIMIT = 20_000
+PARSE_CACHE_SIZE = 128  # parsed specs kept in memory (only those below PARSE_CACHE_MAX_CHARS)
+PARSE_CACHE_MAX_CHARS = 200_000
 
 BLUEPRINT_RE = re.compile(
     r"https?://blueprints\.launchpad\.net/(?P<project>[A-Za-z0-9][\w.+-]*)/\+spec/(?P<name>[A-Za-z0-9][\w.+-]*)"
@@ -51,7 +55,7 @@ _DOCUTILS_SETTINGS: dict[str, Any] = {
     "syntax_highlight": "none",
     "embed_stylesheet": False,
     "stylesheet_path": "",
-    "line_length_limit": 20_000,
+    "line_length_limit": LINE_LENGTH_LIMIT,
     "toc_backlinks": "none",
     "footnote_backlinks": False,
     "math_output": "HTML",
@@ -137,7 +141,9 @@ class _DropDirective(Directive):
         return []
 
 
-def _plain_role(name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None, content: Any = None):
+def _plain_role(
+    name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None, content: Any = None
+):
     """``:ref:`Title <target>``` → literal ``Title``; unknown Sphinx roles read as code."""
     label = re.sub(r"\s*<[^>]*>\s*$", "", text).strip() or text
     return [nodes.literal(rawtext, label)], []
@@ -172,13 +178,30 @@ directives.register_directive("raw", _DropDirective)
 
 
 def parse_spec(text: str, *, fallback_title: str = "") -> ParsedSpec:
-    """Parse a spec's RST. Never raises: failures give a plain-text spec with ``error`` set."""
+    """Parse a spec's RST. Never raises: failures give a plain-text spec with ``error`` set.
+
+    ``fallback_title`` (e.g. the file name) is used only when no line of the
+    text reads like a title. Results are immutable and depend only on the
+    text, so recent ones are reused: re-importing the same files, or showing
+    a spec the importer just parsed, does not parse it again.
+    """
+    parsed = _parse_cached(text) if len(text) <= PARSE_CACHE_MAX_CHARS else _parse_text(text)
+    if not parsed.title:  # nothing in the text reads like a title
+        parsed = replace(parsed, title=fallback_title or "(untitled)")
+    return parsed
+
+
+def _parse_text(text: str) -> ParsedSpec:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
-        return _plain_text_spec(text, fallback_title, f"larger than {MAX_SPEC_BYTES // 1024} KiB")
+        return _plain_text_spec(text, f"larger than {MAX_SPEC_BYTES // 1024} KiB")
     if "\x00" in text:
-        return _plain_text_spec(text, fallback_title, "contains NUL bytes (binary file?)")
+        return _plain_text_spec(text, "contains NUL bytes (binary file?)")
     if not text.strip():
-        return _plain_text_spec(text, fallback_title, "the file is empty")
+        return _plain_text_spec(text, "the file is empty")
+    long_line = _first_long_line(text)
+    if long_line:
+        # docutils would silently drop the whole document (it stops at such a line).
+        return _plain_text_spec(text, f"line {long_line} is longer than {LINE_LENGTH_LIMIT} characters")
     warnings = io.StringIO()
     settings = dict(_DOCUTILS_SETTINGS, warning_stream=warnings)
     try:
@@ -191,15 +214,14 @@ def parse_spec(text: str, *, fallback_title: str = "") -> ParsedSpec:
         docutils.core.publish_from_doctree(doctree, writer=writer, settings_overrides=settings)
         body = writer.parts["body"]
     except Exception as exc:  # docutils raises many kinds on hostile input
-        return _plain_text_spec(text, fallback_title, f"reStructuredText error: {exc}".strip())
+        return _plain_text_spec(text, f"reStructuredText error: {exc}".strip())
 
     title = _clean(title_section[0].astext()) if title_section is not None else ""
     intro_nodes = _own_children(title_section) if title_section is not None else _preamble(doctree)
     blueprint = _find_blueprint(intro_nodes)
     summary = _summary(intro_nodes, sections)
     if not title:
-        first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-        title = fallback_title or first_line[:200]
+        title = _first_text_line(text)
         problems = ("no title found",) + problems
     return ParsedSpec(
         title=title,
@@ -209,6 +231,9 @@ def parse_spec(text: str, *, fallback_title: str = "") -> ParsedSpec:
         html=sanitize_html(_strip_title(body)),
         warnings=problems,
     )
+
+
+_parse_cached = lru_cache(maxsize=PARSE_CACHE_SIZE)(_parse_text)
 
 
 def _top_sections(doctree: nodes.document) -> tuple[nodes.section | None, list[nodes.section]]:
@@ -243,6 +268,7 @@ def _walk_sections(sections: list[nodes.section], parent: tuple[str, ...]):
         path = parent + (_clean(sec[0].astext()),)
         anchor = sec["ids"][0] if sec["ids"] else ""
         text = "\n\n".join(child.astext().strip() for child in _own_children(sec)).strip()
+        text = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text)  # tables leave runs of blank lines
         yield Section(path=path, anchor=anchor, text=text)
         yield from _walk_sections([c for c in sec.children if isinstance(c, nodes.section)], path)
 
@@ -264,16 +290,66 @@ def _find_blueprint(intro: list[nodes.Node]) -> BlueprintLink | None:
 
 
 def _summary(intro: list[nodes.Node], sections: tuple[Section, ...]) -> str:
-    """The first prose paragraph under the title (else of the first section)."""
-    for node in intro:
-        if isinstance(node, nodes.paragraph):
-            text = _clean(node.astext())
-            if text and not BLUEPRINT_RE.fullmatch(text) and not text.startswith("http"):
-                return _shorten(text)
+    """The first prose paragraph under the title (else of the first section).
+
+    Skipped: the blueprint link itself (a bare URL or an RST link), and a line
+    that only introduces it ("The launchpad blueprint is located at:").
+    """
+    paragraphs = [node for node in intro if isinstance(node, nodes.paragraph)]
+    for index, node in enumerate(paragraphs):
+        text = _clean(node.astext())
+        if not text or _is_link_only(node) or text.startswith("http"):
+            continue
+        following = paragraphs[index + 1] if index + 1 < len(paragraphs) else None
+        if text.endswith(":") and following is not None and _links_blueprint(following):
+            continue
+        return _shorten(text)
     for sec in sections:
         first = sec.text.split("\n\n", 1)[0]
         if first.strip():
             return _shorten(_clean(first))
+    return ""
+
+
+def _links_blueprint(node: nodes.Element) -> bool:
+    if BLUEPRINT_RE.search(node.astext()):
+        return True
+    return any(BLUEPRINT_RE.search(ref.get("refuri", "")) for ref in node.findall(nodes.reference))
+
+
+def _is_link_only(node: nodes.Element) -> bool:
+    """A paragraph that is nothing but links (e.g. `Launchpad <https://…>`_)."""
+    if not any(True for _ in node.findall(nodes.reference)):
+        return False
+    rest = "".join(
+        child.astext() for child in node.children if not isinstance(child, (nodes.reference, nodes.target))
+    )
+    return not re.sub(r"[\W_]+", "", rest)
+
+
+def _first_long_line(text: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > LINE_LENGTH_LIMIT:
+            return number
+    return 0
+
+
+def _first_text_line(text: str) -> str:
+    """The first line a reader would take for a title: not a comment, not an underline."""
+    in_comment = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if in_comment and line[:1].isspace():
+            continue
+        in_comment = False
+        if stripped.startswith("..") and (stripped == ".." or stripped[2:3].isspace()):
+            in_comment = True  # a comment or directive block, e.g. the licence header
+            continue
+        if not re.search(r"\w", stripped):
+            continue  # a title adornment line such as =====
+        return stripped[:200]
     return ""
 
 
@@ -311,11 +387,11 @@ def _shorten(text: str) -> str:
     return cut + " …"
 
 
-def _plain_text_spec(text: str, fallback_title: str, reason: str) -> ParsedSpec:
+def _plain_text_spec(text: str, reason: str) -> ParsedSpec:
     """Keep an unparseable document readable: one section holding the raw text."""
     safe_text = text.replace("\x00", "")[:MAX_SPEC_BYTES]
-    first_line = next((line.strip() for line in safe_text.splitlines() if line.strip()), "")
-    title = fallback_title or first_line[:200] or "(untitled)"
+    first_line = _first_text_line(safe_text)
+    title = first_line
     sections = (Section(path=("Text",), anchor=f"{ANCHOR_PREFIX}text", text=safe_text),) if safe_text.strip() else ()
     body = f'<section id="{ANCHOR_PREFIX}text"><pre>{html.escape(safe_text)}</pre></section>'
     return ParsedSpec(

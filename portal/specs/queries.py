@@ -19,13 +19,16 @@ from portal.models import Comment, Event, Project, Spec, SpecReview, SpecRevisio
 from portal.specs.releases import release_rank
 
 SOURCES = ("file", "gerrit", "launchpad")
-SORTS = {
+SORTS: dict[str, Any] = {
     "activity": Spec.last_activity_at,
     "name": Spec.name,
     "title": Spec.title,
     "release": Spec.release_rank,
     "state": Spec.state,
+    "comments": None,  # the correlated comment count, built in list_specs
 }
+# Sorts that read naturally A→Z; the others (dates, releases, counts) default to newest/most first.
+ASCENDING_BY_DEFAULT = ("name", "title", "state")
 MAX_PAGE_SIZE = 200
 
 
@@ -41,6 +44,8 @@ class SpecFilter:
     descending: bool = True
     page: int = 1
     per_page: int = 50
+    # The page size used when none is asked for: links leave per_page out only then.
+    default_per_page: int = field(default=50, compare=False)
 
     @classmethod
     def from_args(cls, args: Any, default_per_page: int) -> SpecFilter:
@@ -67,21 +72,31 @@ class SpecFilter:
         if per_page > MAX_PAGE_SIZE:
             errors["per_page"] = f"per_page can be at most {MAX_PAGE_SIZE}."
             per_page = MAX_PAGE_SIZE
-        descending = (order or ("asc" if sort in ("name", "title", "state") else "desc")) == "desc"
-        parsed = cls(state, release, source, q, sort, descending, page, per_page)
+        descending = (order or _default_order(sort)) == "desc"
+        parsed = cls(
+            state=state, release=release, source=source, q=q, sort=sort, descending=descending,
+            page=page, per_page=per_page, default_per_page=default_per_page,
+        )
         if errors:
             raise FilterError(" ".join(errors.values()), errors, parsed)
         return parsed
 
     def args(self, **changes: Any) -> dict[str, Any]:
-        """The query arguments that reproduce this filter (for links and pagination)."""
+        """The query arguments that reproduce this filter (for links and pagination).
+
+        Defaults are left out so links stay short; the sort order and the page
+        size are kept whenever they differ from the defaults, so the next page
+        continues the same list.
+        """
+        order = "desc" if self.descending else "asc"
         values = {
             "state": self.state,
             "release": self.release,
             "source": self.source,
             "q": self.q,
             "sort": self.sort if self.sort != "activity" else None,
-            "order": None,
+            "order": order if order != _default_order(self.sort) else None,
+            "per_page": self.per_page if self.per_page != self.default_per_page else None,
             "page": self.page if self.page != 1 else None,
         }
         values.update(changes)
@@ -94,6 +109,10 @@ class FilterError(InvalidInput):
     def __init__(self, message: str, fields: dict[str, str], usable: SpecFilter) -> None:
         super().__init__(message, fields)
         self.usable = usable
+
+
+def _default_order(sort: str) -> str:
+    return "asc" if sort in ASCENDING_BY_DEFAULT else "desc"
 
 
 def _positive_int(value: Any, name: str, errors: dict[str, str]) -> int | None:
@@ -115,6 +134,7 @@ class SpecRow:
     spec: Spec
     comment_count: int
     has_gerrit: bool
+    has_file: bool = False
 
 
 @dataclass
@@ -210,15 +230,23 @@ def list_specs(session: Session, project: Project, flt: SpecFilter) -> Page:
         .scalar_subquery()
     )
     has_gerrit = exists().where(SpecReview.spec_id == Spec.id).correlate(Spec)
+    has_file = exists().where(SpecRevision.spec_id == Spec.id, SpecRevision.source == "file").correlate(Spec)
     order_col = SORTS[flt.sort]
+    if order_col is None:
+        order_col = comment_count
     order = order_col.desc() if flt.descending else order_col.asc()
     stmt = (
-        base.add_columns(comment_count.label("comment_count"), has_gerrit.label("has_gerrit"))
+        base.add_columns(
+            comment_count.label("comment_count"), has_gerrit.label("has_gerrit"), has_file.label("has_file")
+        )
         .order_by(order, Spec.name.asc())
         .offset((flt.page - 1) * flt.per_page)
         .limit(flt.per_page)
     )
-    rows = [SpecRow(spec=row[0], comment_count=row[1], has_gerrit=bool(row[2])) for row in session.execute(stmt)]
+    rows = [
+        SpecRow(spec=row[0], comment_count=row[1], has_gerrit=bool(row[2]), has_file=bool(row[3]))
+        for row in session.execute(stmt)
+    ]
     return Page(items=rows, total=total, page=flt.page, per_page=flt.per_page)
 
 

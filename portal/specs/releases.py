@@ -36,9 +36,17 @@ def normalize_release(name: str) -> str:
     return NUMBERED_CODENAMES.get(lowered, lowered)
 
 
+def _numbered(lowered: str) -> tuple[int, int] | None:
+    """``2025.1`` → (2025, 1); numbered releases start with 2023.1 (antelope)."""
+    match = _NUMBERED.match(lowered)
+    if not match or int(match.group(1)) < _FIRST_NUMBERED:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
 def is_release(name: str) -> bool:
     lowered = normalize_release(name)
-    return lowered in NAMED_RELEASES or bool(_NUMBERED.match(lowered))
+    return lowered in NAMED_RELEASES or _numbered(lowered) is not None
 
 
 def release_rank(name: str | None) -> int:
@@ -48,8 +56,8 @@ def release_rank(name: str | None) -> int:
     lowered = normalize_release(name)
     if lowered in NAMED_RELEASES:
         return NAMED_RELEASES.index(lowered) + 1
-    match = _NUMBERED.match(lowered)
-    if match:
-        year, half = int(match.group(1)), int(match.group(2))
+    numbered = _numbered(lowered)
+    if numbered:
+        year, half = numbered
         return len(NAMED_RELEASES) + 1 + (year - _FIRST_NUMBERED) * 2 + (half - 1)
     return 0

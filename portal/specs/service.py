@@ -121,7 +121,9 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
         session.add(spec)
         session.flush()
     revisions = list(session.scalars(select(SpecRevision).where(SpecRevision.spec_id == spec.id)))
-    latest_for_path = max((r for r in revisions if r.path == item.path), key=lambda r: r.id, default=None)
+    latest_for_path = max(
+        (r for r in revisions if r.path == item.path and r.source == "file"), key=lambda r: r.id, default=None
+    )
     if (
         latest_for_path is not None
         and latest_for_path.content_hash == digest

@@ -62,6 +62,7 @@ def login() -> Response | tuple[str, int]:
             flash(f"Welcome, {user.name_shown}. You are logged in.", "success")
             return redirect(next_url or url_for("pages.home"))
     elif request.method == "POST":
+        flash("Not logged in: enter your user name (or email address) and your password.", "danger")
         status = 400
     response = Response(render_template("accounts/login.html", form=form, next_url=next_url), status=status)
     if retry_after is not None:
@@ -135,8 +136,14 @@ def password() -> Response | tuple[str, int]:
             form.new_password.data or "",
             address=client_address(),
             hasher=password_hasher(),
+            limits=login_limits(),
         )
+    except TooManyAttempts as exc:
+        flash(exc.message, "danger")
+        page, status = _account_page(429, password_form=form)
+        return Response(page, status=status, headers={"Retry-After": str(exc.retry_after)})
     except InvalidInput as exc:
+        commit()  # a wrong current password counts as a failed login; nothing else was changed
         flash(exc.message, "danger")
         return _account_page(400, password_form=form)
     _begin_login(user)

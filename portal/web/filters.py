@@ -1,8 +1,9 @@
-"""Jinja filters: dates in the reader's time zone, compact relative times."""
+"""Jinja filters: dates in the reader's time zone, compact relative times, safe link targets."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
@@ -47,7 +48,30 @@ def ago(value: datetime | None) -> str:
     return "just now"
 
 
+LINK_SCHEMES = ("http", "https", "mailto")
+
+
+def safe_url(value: str | None) -> str | None:
+    """The URL if it is an http(s) or mailto link, else ``None``.
+
+    Autoescaping does not stop ``javascript:`` or ``data:`` URLs in ``href``;
+    imported and user-given links (comment sources, Gerrit URLs) go through
+    this before they become a link.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if any(ord(ch) < 0x20 or ch.isspace() for ch in text):
+        return None  # browsers drop tabs/newlines inside schemes ("java\tscript:")
+    try:
+        scheme = urlsplit(text).scheme.lower()
+    except ValueError:
+        return None
+    return text if scheme in LINK_SCHEMES else None
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_datetime, "datetime")
     app.add_template_filter(local_date, "date")
     app.add_template_filter(ago, "ago")
+    app.add_template_filter(safe_url, "safe_url")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from portal.checklist.template import STATE_LABELS
 
 
 class LoginForm(FlaskForm):
@@ -25,10 +26,18 @@ class PasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField(
         f"New password (at least {MIN_LENGTH} characters)",
-        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+        validators=[
+            DataRequired(),
+            Length(min=MIN_LENGTH, message=f"Too short: use at least {MIN_LENGTH} characters."),
+            Length(max=MAX_LENGTH, message=f"Too long: use at most {MAX_LENGTH} characters."),
+        ],
     )
     confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new_password", message="The two new passwords differ.")]
+        "New password again",
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message="The two new passwords differ: type the same one twice."),
+        ],
     )
     submit = SubmitField("Change password")
 
@@ -51,3 +60,15 @@ class TokenForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     submit = SubmitField("Revoke")
+
+
+class ChecklistAnswerForm(FlaskForm):
+    """One checklist item's answer; rendered with ``prefix=<item key>`` so ids stay unique."""
+
+    state = SelectField("State", choices=list(STATE_LABELS.items()), validate_choice=True)
+    note = TextAreaField("Note (why; required for missing and concern)", validators=[Length(max=5000)])
+    submit = SubmitField("Save answer")
+
+
+class RecheckForm(FlaskForm):
+    submit = SubmitField("Re-check against the newest checklist")

@@ -20,7 +20,12 @@ def healthz() -> Response:
         get_db().execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         log.warning("health check failed: %s", exc)
-        response = jsonify({"status": "unavailable", "database": "unreachable"})
+        response = jsonify({
+            "status": "unavailable",
+            "database": "unreachable",
+            "message": "The database does not answer. Check that the database server is running and that "
+            "PORTAL_DATABASE_URL points at it; the portal's log has the error.",
+        })
         response.status_code = 503
         return response
     return jsonify({"status": "ok", "database": "ok"})

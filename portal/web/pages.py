@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
+from sqlalchemy import select
 
+from portal.errors import NotFound
+from portal.http.errors import error_response
 from portal.http.session import get_db, settings
+from portal.models import Project
 from portal.specs import queries
 from portal.specs.service import get_project
 from portal.web.specview import spec_page_context
@@ -45,5 +49,14 @@ def project(project_name: str) -> str:
 
 
 @bp.get("/projects/<project_name>/specs/<spec_name>")
-def spec(project_name: str, spec_name: str) -> str:
-    return render_template("specs/spec.html", **spec_page_context(get_db(), project_name, spec_name))
+def spec(project_name: str, spec_name: str) -> str | Response:
+    db = get_db()
+    try:
+        context = spec_page_context(db, project_name, spec_name)
+    except NotFound as exc:
+        # Point at the project page when the project exists: the spec may have been renamed.
+        if db.scalar(select(Project.id).where(Project.name == project_name)) is None:
+            raise
+        link = (url_for("pages.project", project_name=project_name), f"Open the {project_name} project page")
+        return error_response(404, exc.code, exc.message, link=link)
+    return render_template("specs/spec.html", **context)

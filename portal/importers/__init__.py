@@ -1,0 +1,1 @@
+"""Importers: bring specs in from spec repositories (and later Gerrit and Launchpad)."""
