@@ -74,7 +74,7 @@ ci:
 	.ci/run
 
 clean:
-	rm -rf build dist .pytest_cache .ruff_cache test-results *.egg-info
+	rm -rf build dist .pytest_cache .ruff_cache .import_linter_cache test-results *.egg-info
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

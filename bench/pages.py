@@ -20,6 +20,7 @@ on errors and on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import logging
 import multiprocessing
 import os
 import platform
@@ -42,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seed import SeedConfig, analyze, prepare_database, seed  # noqa: E402
+from seed import SeedConfig, analyze, migrate, prepare_database, seed  # noqa: E402
 
 from portal.db.engine import make_engine  # noqa: E402
 
@@ -302,12 +303,11 @@ def run_wrk(wrk: str, url: str, connections: int, seconds: float) -> Run:
     return parse_wrk(out.stdout, connections)
 
 
-def _client_loop(job: tuple[str, int, str, float]) -> tuple[list[float], int]:
-    """One connection's worth of load: request, read, repeat until the deadline (new TCP connection each
-    time, as sync gunicorn workers close the connection after each response)."""
+def _client_loop(host: str, port: int, path: str, seconds: float, results: Any) -> None:
+    """One connection's worth of load: request, read, repeat until the deadline, with a new TCP
+    connection each time (sync gunicorn workers close the connection after each response)."""
     import http.client
 
-    host, port, path, seconds = job
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -325,7 +325,7 @@ def _client_loop(job: tuple[str, int, str, float]) -> tuple[list[float], int]:
             errors += 1
             continue
         latencies.append((time.perf_counter() - started) * 1000)
-    return latencies, errors
+    results.put((latencies, errors))
 
 
 def _percentile(sorted_values: list[float], pct: float) -> float:
@@ -335,17 +335,51 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
-def run_python(pool: Any, port: int, path: str, connections: int, seconds: float) -> Run:
-    started = time.perf_counter()
-    results = pool.map(_client_loop, [("127.0.0.1", port, path, seconds)] * connections, chunksize=1)
-    elapsed = time.perf_counter() - started
-    latencies = sorted(lat for lats, _ in results for lat in lats)
-    errors = sum(e for _, e in results)
-    return Run(
-        connections=connections, requests=len(latencies), seconds=elapsed, rps=len(latencies) / seconds,
-        p50=_percentile(latencies, 50), p90=_percentile(latencies, 90), p99=_percentile(latencies, 99),
-        errors=errors, client="python",
-    )
+class PythonClient:
+    """One process per connection (threads in one process would make the GIL the bottleneck)."""
+
+    def __init__(self) -> None:
+        self.context = multiprocessing.get_context("fork")
+        self.processes: list[Any] = []
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes if p.pid is not None]
+
+    def run(self, port: int, path: str, connections: int, seconds: float, meter: CpuMeter | None = None) -> Run:
+        results = self.context.Queue()
+        self.processes = [
+            self.context.Process(target=_client_loop, args=("127.0.0.1", port, path, seconds, results), daemon=True)
+            for _ in range(connections)
+        ]
+        for process in self.processes:
+            process.start()
+        if meter is not None:
+            meter.client_pids = self.pids()
+            meter.start()
+        started = time.perf_counter()
+        collected = [results.get(timeout=seconds + 60) for _ in self.processes]
+        elapsed = time.perf_counter() - started
+        run = Run(connections=connections, requests=0, seconds=elapsed, rps=0.0, p50=0.0, p90=0.0, p99=0.0,
+                  client="python")
+        latencies = sorted(lat for lats, _ in collected for lat in lats)
+        run.requests = len(latencies)
+        run.rps = len(latencies) / seconds
+        run.p50, run.p90, run.p99 = (_percentile(latencies, p) for p in (50, 90, 99))
+        run.errors = sum(e for _, e in collected)
+        if meter is not None:
+            meter.stop(run)  # before join: the client processes' CPU is read from /proc while they exist
+        for process in self.processes:
+            process.join(timeout=10)
+        self.processes = []
+        return run
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes:
+            process.join(timeout=5)
+        self.processes = []
 
 
 # --- in-process timing ---------------------------------------------------------------------------
@@ -401,7 +435,7 @@ def time_in_process(instance: Path, database_url: str, targets: list[Target], bu
     from portal.settings import load_settings
 
     environ = dict(os.environ, PORTAL_INSTANCE_PATH=str(instance), PORTAL_DATABASE_URL=database_url,
-                   PORTAL_LOG_LEVEL="WARNING")
+                   PORTAL_LOG_LEVEL="ERROR")
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = make_engine(database_url, creator=_timed_sqlite_creator(url.database or ""))
@@ -418,14 +452,18 @@ def time_in_process(instance: Path, database_url: str, targets: list[Target], bu
             _SQL["seconds"] += time.perf_counter() - stamps.pop()
 
     @event.listens_for(engine, "after_cursor_execute")
-    def _count(*_args: Any) -> None:
-        _SQL["count"] += 1
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.strip().upper() != "BEGIN":  # SQLite's explicit BEGIN (portal.db.engine) is no query
+            _SQL["count"] += 1
 
     app = create_app(load_settings(environ), session_factory=make_session_factory(engine))
+    logging.getLogger("portal").setLevel(logging.CRITICAL)  # an error page is reported once below, not per request
     client = app.test_client()
     for target in targets:
-        for _ in range(5):  # warm-up: compile templates, fill caches, open the connection
-            client.get(target.path)
+        statuses = {client.get(target.path).status_code for _ in range(5)}  # warm-up: templates, caches
+        if statuses != {200}:
+            print(f"  WARNING: {target.path} answered {sorted(statuses)} in process; not timed")
+            continue
         totals, sql_times, counts = [], [], []
         started = time.perf_counter()
         while len(totals) < 20 or (time.perf_counter() - started < budget_s and len(totals) < 2000):
@@ -583,6 +621,7 @@ def _busiest(database_url: str) -> tuple[str, str, int]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops cleanly even when started with &
 
     wrk = wrk_path()
     if args.client == "wrk" and not wrk:
@@ -600,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
     database_url = args.database_url or f"sqlite:///{instance / 'portal.db'}"
 
     server: Server | None = None
-    pool = None
+    python_client: PythonClient | None = None
     try:
         print_environment(args, client, database_url)
         print(f"  Instance         {instance}{' (kept)' if args.keep else ' (deleted at exit)'}")
@@ -608,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         existing = _existing_data(database_url) if args.keep else None
         print("\n== Seeding")
         if existing:
+            migrate(database_url)  # the code may have moved on since the database was seeded
             big_project, busy_spec, busy_count = _busiest(database_url)
             counts = existing
             print(f"  reusing the database in {instance}: {existing} (seeding skipped)")
@@ -664,9 +704,9 @@ def main(argv: list[str] | None = None) -> int:
             if target.status != 200:
                 print(f"  WARNING: {target.path} answered {target.status}; its figures measure an error page")
 
+        meter = CpuMeter(server, [])
         if not use_wrk:
-            pool = multiprocessing.get_context("fork").Pool(max(args.connections))
-        meter = CpuMeter(server, [p.pid for p in pool._pool] if pool is not None else [])  # type: ignore[attr-defined]
+            python_client = PythonClient()
         print("\n== Load", flush=True)
         for conns in args.connections:
             for target in targets:
@@ -675,11 +715,11 @@ def main(argv: list[str] | None = None) -> int:
                     run_wrk(wrk, url, conns, args.warmup)
                     meter.start()
                     run = run_wrk(wrk, url, conns, args.duration)
+                    meter.stop(run)
                 else:
-                    run_python(pool, server.port, target.path, conns, args.warmup)
-                    meter.start()
-                    run = run_python(pool, server.port, target.path, conns, args.duration)
-                meter.stop(run)
+                    assert python_client is not None
+                    python_client.run(server.port, target.path, conns, args.warmup)
+                    run = python_client.run(server.port, target.path, conns, args.duration, meter)
                 target.runs[conns] = run
                 print(f"  {conns:>3} conn  {target.label:<34} {run.rps:>8.0f} req/s  p50 {run.p50:7.2f} ms  "
                       f"p99 {run.p99:7.2f} ms  server CPU {run.server_cpu_ms:5.2f} ms/req  "
@@ -699,9 +739,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nInterrupted: stopping the server.", file=sys.stderr)
         return 130
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        if python_client is not None:
+            python_client.stop()
         if server is not None:
             server.stop()
         if cleanup_dir is not None:

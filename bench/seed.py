@@ -108,12 +108,21 @@ class SeedResult:
 # --- database preparation --------------------------------------------------------------
 
 
-def prepare_database(database_url: str) -> None:
-    """Migrate the database to head; refuse one that already holds projects."""
+def migrate(database_url: str) -> None:
+    """Create or upgrade the schema (Alembic, as `portal db upgrade`)."""
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:
             migrations.upgrade(database_url, connection=conn)
+    finally:
+        engine.dispose()
+
+
+def prepare_database(database_url: str) -> None:
+    """Migrate the database to head; refuse one that already holds projects."""
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
         with engine.connect() as conn:
             existing = conn.scalar(select(func.count()).select_from(Project.__table__))
         if existing:
@@ -259,6 +268,35 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     if end <= start:
         return start
     return start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
+
+
+def _checklist_rows(
+    rng: random.Random, specs: list[dict[str, Any]], now: datetime
+) -> tuple[Table, Table, list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """Checklist summaries and gaps (the derived rows list pages read), when the schema has them."""
+    try:
+        from portal.checklist.template import latest
+        from portal.models import ChecklistGap, ChecklistSummary
+    except ImportError:
+        return None
+    template = latest()
+    keys = [item.key for item in template.items]
+    summaries: list[dict[str, Any]] = []
+    gaps: list[dict[str, Any]] = []
+    for spec in specs:
+        if rng.random() < 0.15:  # not analysed yet
+            continue
+        spec_gaps = rng.sample(keys, k=min(len(keys), rng.choice((0, 0, 1, 1, 2, 2, 3, 4, 6))))
+        for key in spec_gaps:
+            kind = "concern" if rng.random() < 0.2 else "missing"
+            gaps.append({"spec_id": spec["id"], "item_key": key, "kind": kind})
+        summaries.append({
+            "spec_id": spec["id"], "template_version": template.version,
+            "score": max(0, 100 - len(spec_gaps) * rng.randint(8, 16)), "gap_count": len(spec_gaps),
+            "reviewed_count": rng.choice((0, 0, 0, 1, 2)), "stale_count": 1 if rng.random() < 0.05 else 0,
+            "updated_at": _between(rng, spec["created_at"], now),
+        })
+    return ChecklistSummary.__table__, ChecklistGap.__table__, summaries, gaps
 
 
 def _fill(template: str, name: str, title: str, project: str) -> str:
@@ -491,6 +529,7 @@ def seed(engine: Engine, config: SeedConfig | None = None) -> SeedResult:
               Comment.__table__, Event.__table__]
     # comments are generated before the specs are written: they set last_activity_at
     comment_list = list(comment_rows())
+    checklists = _checklist_rows(rng, specs, now)
     events.sort(key=lambda e: e["created_at"])
     for eid, event in enumerate(events, start=1):
         event["id"] = eid
@@ -503,6 +542,10 @@ def seed(engine: Engine, config: SeedConfig | None = None) -> SeedResult:
         counts["spec_revisions"] = _insert(conn, SpecRevision.__table__, revisions)
         counts["spec_reviews"] = _insert(conn, SpecReview.__table__, reviews)
         counts["comments"] = _insert(conn, Comment.__table__, comment_list)
+        if checklists is not None:
+            summary_table, gap_table, summaries, gaps = checklists
+            counts["checklist_summaries"] = _insert(conn, summary_table, summaries)
+            counts["checklist_gaps"] = _insert(conn, gap_table, gaps)
         counts["events"] = _insert(conn, Event.__table__, events)
         _fix_sequences(conn, tables)
         conn.commit()

@@ -110,8 +110,8 @@ SPECS: tuple[SettingSpec, ...] = (
         "instance_path",
         _parse_path,
         "a directory path",
-        "Folder for the config file, the generated secret key, the SQLite "
-        "database and the search index. Default: ./instance.",
+        "Folder for the config file, the generated secret key and the SQLite "
+        "database. Default: ./instance.",
     ),
     SettingSpec(
         "database_url",

@@ -68,7 +68,12 @@ def launchpad(spec: Spec) -> dict[str, Any] | None:
 
 def spec_summary(row: SpecRow, project_name: str) -> dict[str, Any]:
     spec = row.spec
-    return _spec_base(spec, project_name) | {"comment_count": row.comment_count, "has_gerrit": row.has_gerrit}
+    checklist = None if row.score is None else {"score": row.score, "gaps": [key for key, _ in row.gaps]}
+    return _spec_base(spec, project_name) | {
+        "comment_count": row.comment_count,
+        "has_gerrit": row.has_gerrit,
+        "checklist": checklist,
+    }
 
 
 def _spec_base(spec: Spec, project_name: str) -> dict[str, Any]:

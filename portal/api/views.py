@@ -7,15 +7,22 @@ from functools import cache
 from typing import Any
 
 import yaml
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
+from portal.api import checklist as checklist_api
 from portal.api import serialize
+from portal.checklist import service as checklist
+from portal.checklist import template as checklist_template
 from portal.errors import InvalidInput
 from portal.http.session import get_db, settings
 from portal.specs import queries
 from portal.specs.service import current_revision, get_project
 
 OPENAPI_FILE = "openapi.yaml"
+
+
+def checklist_keys() -> tuple[str, ...]:
+    return tuple(item.key for item in checklist_template.latest().items)
 
 
 @cache
@@ -36,7 +43,7 @@ def list_specs(project_name: str) -> Response:
     db = get_db()
     project = get_project(db, project_name)
     try:
-        flt = queries.SpecFilter.from_args(request.args, settings().page_size)
+        flt = queries.SpecFilter.from_args(request.args, settings().page_size, gap_keys=checklist_keys())
     except queries.FilterError as exc:
         raise InvalidInput(exc.message, exc.fields) from exc
     page = queries.list_specs(db, project, flt)
@@ -49,6 +56,10 @@ def get_spec(project_name: str, spec_name: str) -> Response:
     spec = queries.get_spec(db, project_name, spec_name)
     comments = queries.comment_count(db, spec)
     body = serialize.spec_detail(spec, current_revision(spec.revisions), queries.release_history(spec), comments)
+    view = checklist.checklist_view(db, spec, spec.revisions)
+    body["checklist"] = checklist_api.summary_json(view) | {
+        "url": url_for("api.get_checklist", project_name=project_name, spec_name=spec_name, _external=True)
+    }
     return jsonify(body)
 
 
@@ -63,3 +74,4 @@ def register(bp: Blueprint) -> None:
         "/projects/<project_name>/specs/<spec_name>", view_func=get_spec, endpoint="get_spec", methods=["GET"]
     )
     bp.add_url_rule("/openapi.json", view_func=openapi, endpoint="openapi", methods=["GET"])
+    checklist_api.register(bp)

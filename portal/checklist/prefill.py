@@ -154,11 +154,21 @@ class SpecText:
 
     sections: list[Section]
     full: dict[tuple[str, ...], str] = field(default_factory=dict)
+    _answering: list[Section] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        for sec in self.sections:
-            parts = [s.text for s in self.sections if s.path[: len(sec.path)] == sec.path and s.text]
+        # Sections come in document order, so a section's descendants follow it.
+        for index, sec in enumerate(self.sections):
+            parts = [sec.text] if sec.text else []
+            for later in self.sections[index + 1:]:
+                if later.path[: len(sec.path)] != sec.path:
+                    break
+                if later.text:
+                    parts.append(later.text)
             self.full[sec.path] = "\n\n".join(parts).strip()
+        self._answering = [
+            s for s in self.sections if not any(_IGNORED_HEADINGS.match(p.strip()) for p in s.path)
+        ]
 
     def text_of(self, section: Section) -> str:
         """The section's text including its subsections."""
@@ -166,7 +176,7 @@ class SpecText:
 
     def answering(self) -> list[Section]:
         """Sections that can carry an answer (not References, History, Work items…)."""
-        return [s for s in self.sections if not any(_IGNORED_HEADINGS.match(p.strip()) for p in s.path)]
+        return self._answering
 
 
 # --- judging one piece of text ---------------------------------------------
@@ -262,11 +272,11 @@ _ELSEWHERE = {
         r"high(ly)? availab", r"active[/-](active|passive)", r"fail ?over", r"\bha\b", r"redundancy",
         r"load[- ]balancer", r"(multiple|several|all (the )?(running )?)(schedulers|conductors|api workers|workers)",
         r"(cell|host|service|database|db|compute) (is|goes|being) down", r"\bdown cells?\b",
-        r"(the )?host is dead",
+        r"host is dead",
     ),
     "monitoring": (
         r"\bmetrics?\b", r"health ?checks?", r"\bhealthcheck", r"\balert(s|ing)?\b", r"prometheus",
-        r"(a |an |the )?(warning|error|info|debug) (message )?(is|will be) logged", r"will be logged",
+        r"(warning|error|info|debug) (message )?(is|will be) logged", r"will be logged",
         r"\blogs? (a|an|all|the) (warning|error|message|in-progress|unfinished)", r"log messages?",
         r"emit(s|ted)? (a |an )?(new )?(versioned )?notifications?", r"\btroubleshoot",
     ),
@@ -277,12 +287,12 @@ _ELSEWHERE = {
         r"\bhw[:_][a-z_]+", r"compute_driver", r"config(uration)? files?",
     ),
 }
-_ELSEWHERE_RE = {key: tuple(re.compile(p, re.I) for p in pats) for key, pats in _ELSEWHERE.items()}
+# One alternation per item: a section is scanned once, not once per phrase.
+_ELSEWHERE_RE = {key: (re.compile("|".join(f"(?:{p})" for p in pats), re.I),) for key, pats in _ELSEWHERE.items()}
 # When the dedicated section explicitly says "None", only these overturn it.
 _STRONG = {
-    "config": tuple(
-        re.compile(p, re.I)
-        for p in (
+    "config": (
+        re.compile("|".join(f"(?:{p})" for p in (
             r"\bnew (config(uration)? )?options?\b",
             r"\b(add|adds|added|adding|introduce[sd]?|introducing) (a |an |two |three |the )?(new )?(config(uration)? )?options?\b",
             r"\bconfig(uration)? options? (is|are|will be) (added|introduced|changed|deprecated|removed)",
@@ -296,7 +306,7 @@ _STRONG = {
             r"\bconfiguration parameter",
             r"\bfor (the )?(image propert(y|ies)|flavou?r extra[ _]?specs?)\b",
             r"\bconfig(uration)? files? (consistent|must|needs?|should)",
-        )
+        )), re.I),
     ),
 }
 
@@ -331,10 +341,31 @@ _NOT_THE_CHANGE = re.compile(r"^(problem description|use cases?|alternatives?( c
 _SKIP_SENTENCE = {"monitoring": re.compile(r"deprecat", re.I)}
 
 
+_LOWER: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def _lower_copy(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` without IGNORECASE, for lower-cased text (its literals are lower case)."""
+    if pattern not in _LOWER:
+        _LOWER[pattern] = re.compile(pattern.pattern, pattern.flags & ~re.I)
+    return _LOWER[pattern]
+
+
+_KEYWORDS: dict[tuple[str, tuple[str, ...]], tuple[re.Pattern[str], ...]] = {}
+
+
+def _combined_keywords(item: Item) -> tuple[re.Pattern[str], ...]:
+    """The template's keywords for an item as one regular expression (built once)."""
+    key = (item.key, tuple(p.pattern for p in item.keywords))
+    if key not in _KEYWORDS:
+        _KEYWORDS[key] = (re.compile("|".join(f"(?:{p})" for p in key[1]), re.I),) if key[1] else ()
+    return _KEYWORDS[key]
+
+
 def _elsewhere(item: Item, spec: SpecText, exclude: list[Section], *, strong: bool = False) -> Evidence | None:
     patterns = _STRONG.get(item.key) if strong and item.key in _STRONG else _ELSEWHERE_RE.get(item.key)
     if not patterns:
-        patterns = item.keywords
+        patterns = _combined_keywords(item)
     excluded = {s.path for s in exclude}
     skip = _SKIP_SENTENCE.get(item.key)
     for sec in spec.answering():
@@ -342,8 +373,13 @@ def _elsewhere(item: Item, spec: SpecText, exclude: list[Section], *, strong: bo
             continue
         if any(_NOT_THE_CHANGE.match(part.strip()) for part in sec.path):
             continue
+        # Case-insensitive regular expressions are slow in CPython; search the
+        # lower-cased text with case-sensitive copies instead (same offsets).
+        lowered = sec.text.lower()
+        haystack = lowered if len(lowered) == len(sec.text) else None
         for pattern in patterns:
-            for match in pattern.finditer(sec.text):
+            finder = _lower_copy(pattern) if haystack is not None else pattern
+            for match in finder.finditer(haystack if haystack is not None else sec.text):
                 sentence = sentence_around(sec.text, match)
                 if skip is not None and skip.search(sentence):
                     continue

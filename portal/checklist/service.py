@@ -206,13 +206,24 @@ class ItemView:
     answered_by: str | None
     answered_at: datetime | None
     prefill_state: str | None
+    required: bool = True
     stale: bool = False
     diff: list[str] = field(default_factory=list)
     history: list[AnswerView] = field(default_factory=list)
 
     @property
     def is_gap(self) -> bool:
-        return self.state in GAP_STATES or (not self.confirmed and bool(self.concerns))
+        """Missing or concern; an optional item only once a reviewer says so (or a cross-check does)."""
+        if not self.confirmed and self.concerns:
+            return True
+        if self.state not in GAP_STATES:
+            return False
+        return self.required or self.confirmed
+
+    @property
+    def counts(self) -> bool:
+        """Whether the item counts in the score: required, or optional but answered."""
+        return self.required or self.confirmed or self.state not in GAP_STATES
 
 
 @dataclass
@@ -304,6 +315,7 @@ def _item_view(item: Item, rows: list[tuple[ChecklistAnswer, str | None]], revis
         answered_by=who,
         answered_at=current.created_at if current else None,
         prefill_state=latest_prefill.state if latest_prefill else None,
+        required=item.required,
         history=[
             AnswerView(id=r.id, state=r.state, source=r.source, note=r.note, author=w, at=r.created_at,
                        revision_id=r.revision_id, template_version=r.template_version)
@@ -329,9 +341,11 @@ def _item_view(item: Item, rows: list[tuple[ChecklistAnswer, str | None]], revis
 
 
 def _score(items: list[ItemView]) -> int:
-    if not items:
+    """Percentage of the counted items (required, or optional and answered) without a gap."""
+    counted = [i for i in items if i.counts or i.is_gap]
+    if not counted:
         return 0
-    return round(100 * sum(1 for i in items if not i.is_gap) / len(items))
+    return round(100 * sum(1 for i in counted if not i.is_gap) / len(counted))
 
 
 def summarize(session: Session, spec: Spec, tmpl: Template | None = None) -> ChecklistSummary:

@@ -42,6 +42,7 @@ class Item:
     title: str
     question: str
     guidance: str
+    required: bool
     sections: tuple[re.Pattern[str], ...]
     keywords: tuple[re.Pattern[str], ...]
 
@@ -104,6 +105,7 @@ def parse_template(data: dict[str, Any]) -> Template:
                     title=raw["title"],
                     question=raw["question"],
                     guidance=raw.get("guidance", ""),
+                    required=bool(raw.get("required", True)) or key in STABLE_KEYS,
                     sections=tuple(re.compile(p, re.I) for p in hints.get("sections", [])),
                     keywords=tuple(re.compile(p, re.I) for p in hints.get("keywords", [])),
                 )

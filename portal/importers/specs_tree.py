@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.checklist.service import refresh_prefill
 from portal.clock import now
 from portal.errors import InvalidInput, PortalError
 from portal.models import ImportRun, Project, Spec, SpecRevision, SpecState, User
@@ -165,10 +166,13 @@ def read_text(found: FoundFile) -> str:
     try:
         size = found.real_path.stat().st_size
         if size > MAX_SPEC_BYTES:
-            raise InvalidInput(f"larger than {MAX_SPEC_BYTES // 1024} KiB; not imported")
+            raise InvalidInput(
+                f"larger than {MAX_SPEC_BYTES // 1024} KiB, too big for a spec; not imported "
+                "(shorten it or remove it from the tree)"
+            )
         raw = found.real_path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"cannot be read: {exc.strerror}") from exc
+        raise InvalidInput(f"cannot be read ({exc.strerror}); check that it is a readable file") from exc
     if b"\x00" in raw:
         raise InvalidInput("a binary file (it contains NUL bytes), not a spec; remove it from the tree")
     try:
@@ -291,6 +295,11 @@ def _import_one(
     try:
         with session.begin_nested():
             outcome = upsert_spec_file(session, actor, project, item)
+            if outcome != "unchanged":
+                # A new revision gets its checklist prefill in the same savepoint.
+                spec = session.scalar(select(Spec).where(Spec.project_id == project.id, Spec.name == item.spec_name))
+                if spec is not None:
+                    refresh_prefill(session, spec)
     except PortalError as exc:
         report.failed += 1
         report.failures.append((found.rel_path, exc.message))

@@ -17,11 +17,13 @@ import html
 import io
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import docutils.core
+import docutils.frontend
 import docutils.nodes as nodes
+import docutils.parsers.rst
 import docutils.writers.html5_polyglot
 from docutils.parsers.rst import Directive, directives, roles
 
@@ -44,6 +46,7 @@ _DOCUTILS_SETTINGS: dict[str, Any] = {
     "_disable_config": True,
     "report_level": 5,  # problems are collected, not printed into the page
     "halt_level": 5,
+    "traceback": True,  # raise errors to us; never print and sys.exit() (docutils' command-line behaviour)
     "input_encoding": "unicode",
     "output_encoding": "unicode",
     "doctitle_xform": False,
@@ -61,6 +64,22 @@ _DOCUTILS_SETTINGS: dict[str, Any] = {
     "math_output": "HTML",
     "smart_quotes": False,
 }
+
+
+@cache
+def _default_docutils_settings() -> docutils.frontend.Values:
+    """docutils' defaults with ours applied, built once (building them costs more than parsing a spec)."""
+    values = docutils.frontend.get_default_settings(docutils.parsers.rst.Parser, docutils.writers.html5_polyglot.Writer)
+    for name, value in _DOCUTILS_SETTINGS.items():
+        setattr(values, name, value)
+    return values
+
+
+def _docutils_settings() -> docutils.frontend.Values:
+    """A private copy for one run: docutils writes into its settings while it works."""
+    values = _default_docutils_settings().copy()
+    values.warning_stream = io.StringIO()  # problems are read from the doctree, not printed
+    return values
 
 
 @dataclass(frozen=True)
@@ -202,16 +221,14 @@ def _parse_text(text: str) -> ParsedSpec:
     if long_line:
         # docutils would silently drop the whole document (it stops at such a line).
         return _plain_text_spec(text, f"line {long_line} is longer than {LINE_LENGTH_LIMIT} characters")
-    warnings = io.StringIO()
-    settings = dict(_DOCUTILS_SETTINGS, warning_stream=warnings)
     try:
-        doctree = docutils.core.publish_doctree(text, settings_overrides=settings)
+        doctree = docutils.core.publish_doctree(text, settings=_docutils_settings())
         problems = tuple(_problems(doctree))
         _keep_unknown_blocks(doctree)
         title_section, level_one = _top_sections(doctree)
         sections = tuple(_walk_sections(level_one, ()))
         writer = docutils.writers.html5_polyglot.Writer()
-        docutils.core.publish_from_doctree(doctree, writer=writer, settings_overrides=settings)
+        docutils.core.publish_from_doctree(doctree, writer=writer, settings=_docutils_settings())
         body = writer.parts["body"]
     except Exception as exc:  # docutils raises many kinds on hostile input
         return _plain_text_spec(text, f"reStructuredText error: {exc}".strip())

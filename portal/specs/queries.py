@@ -15,7 +15,18 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.errors import InvalidInput, NotFound
-from portal.models import Comment, Event, Project, Spec, SpecReview, SpecRevision, SpecState, User
+from portal.models import (
+    ChecklistGap,
+    ChecklistSummary,
+    Comment,
+    Event,
+    Project,
+    Spec,
+    SpecReview,
+    SpecRevision,
+    SpecState,
+    User,
+)
 from portal.specs.releases import release_rank
 
 SOURCES = ("file", "gerrit", "launchpad")
@@ -26,9 +37,10 @@ SORTS: dict[str, Any] = {
     "release": Spec.release_rank,
     "state": Spec.state,
     "comments": None,  # the correlated comment count, built in list_specs
+    "score": ChecklistSummary.score,
 }
 # Sorts that read naturally A→Z; the others (dates, releases, counts) default to newest/most first.
-ASCENDING_BY_DEFAULT = ("name", "title", "state")
+ASCENDING_BY_DEFAULT = ("name", "title", "state", "score")  # score: worst first
 MAX_PAGE_SIZE = 200
 
 
@@ -40,6 +52,7 @@ class SpecFilter:
     release: str | None = None
     source: str | None = None
     q: str | None = None
+    gap: str | None = None  # a checklist item key: only specs with a gap there
     sort: str = "activity"
     descending: bool = True
     page: int = 1
@@ -48,8 +61,12 @@ class SpecFilter:
     default_per_page: int = field(default=50, compare=False)
 
     @classmethod
-    def from_args(cls, args: Any, default_per_page: int) -> SpecFilter:
-        """Parse query arguments; raise :class:`InvalidInput` naming the allowed values."""
+    def from_args(cls, args: Any, default_per_page: int, gap_keys: tuple[str, ...] = ()) -> SpecFilter:
+        """Parse query arguments; raise :class:`InvalidInput` naming the allowed values.
+
+        ``gap_keys`` are the checklist item keys the ``gap`` filter accepts
+        (the delivery layer passes the current template's keys).
+        """
         errors: dict[str, str] = {}
 
         def pick(name: str, allowed: tuple[str, ...]) -> str | None:
@@ -63,6 +80,7 @@ class SpecFilter:
 
         state = pick("state", tuple(s.value for s in SpecState))
         source = pick("source", SOURCES)
+        gap = pick("gap", gap_keys)
         sort = pick("sort", tuple(SORTS)) or "activity"
         order = pick("order", ("asc", "desc"))
         release = (args.get("release") or "").strip()[:32] or None
@@ -74,7 +92,7 @@ class SpecFilter:
             per_page = MAX_PAGE_SIZE
         descending = (order or _default_order(sort)) == "desc"
         parsed = cls(
-            state=state, release=release, source=source, q=q, sort=sort, descending=descending,
+            state=state, release=release, source=source, q=q, gap=gap, sort=sort, descending=descending,
             page=page, per_page=per_page, default_per_page=default_per_page,
         )
         if errors:
@@ -94,6 +112,7 @@ class SpecFilter:
             "release": self.release,
             "source": self.source,
             "q": self.q,
+            "gap": self.gap,
             "sort": self.sort if self.sort != "activity" else None,
             "order": order if order != _default_order(self.sort) else None,
             "per_page": self.per_page if self.per_page != self.default_per_page else None,
@@ -135,6 +154,8 @@ class SpecRow:
     comment_count: int
     has_gerrit: bool
     has_file: bool = False
+    score: int | None = None  # operability score, None before the first prefill
+    gaps: list[tuple[str, str]] = field(default_factory=list)  # (item key, missing|concern)
 
 
 @dataclass
@@ -213,6 +234,8 @@ def _filtered(project: Project, flt: SpecFilter) -> Select[Any]:
         stmt = stmt.where(Spec.lp_definition_status.is_not(None))
     elif flt.source == "file":
         stmt = stmt.where(exists().where(SpecRevision.spec_id == Spec.id, SpecRevision.source == "file"))
+    if flt.gap:
+        stmt = stmt.where(exists().where(ChecklistGap.spec_id == Spec.id, ChecklistGap.item_key == flt.gap))
     if flt.q:
         pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(Spec.name.ilike(pattern, escape="\\") | Spec.title.ilike(pattern, escape="\\"))
@@ -220,7 +243,7 @@ def _filtered(project: Project, flt: SpecFilter) -> Select[Any]:
 
 
 def list_specs(session: Session, project: Project, flt: SpecFilter) -> Page:
-    """One page of a project's specs with comment counts: two queries whatever the size."""
+    """One page of a project's specs with comment counts and checklist gaps: three queries whatever the size."""
     base = _filtered(project, flt)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     comment_count = (
@@ -235,18 +258,29 @@ def list_specs(session: Session, project: Project, flt: SpecFilter) -> Page:
     if order_col is None:
         order_col = comment_count
     order = order_col.desc() if flt.descending else order_col.asc()
+    if flt.sort == "score":
+        order = order.nulls_last()
     stmt = (
         base.add_columns(
-            comment_count.label("comment_count"), has_gerrit.label("has_gerrit"), has_file.label("has_file")
+            comment_count.label("comment_count"), has_gerrit.label("has_gerrit"), has_file.label("has_file"),
+            ChecklistSummary.score,
         )
+        .outerjoin(ChecklistSummary, ChecklistSummary.spec_id == Spec.id)
         .order_by(order, Spec.name.asc())
         .offset((flt.page - 1) * flt.per_page)
         .limit(flt.per_page)
     )
     rows = [
-        SpecRow(spec=row[0], comment_count=row[1], has_gerrit=bool(row[2]), has_file=bool(row[3]))
+        SpecRow(spec=row[0], comment_count=row[1], has_gerrit=bool(row[2]), has_file=bool(row[3]), score=row[4])
         for row in session.execute(stmt)
     ]
+    by_id = {row.spec.id: row for row in rows}
+    if by_id:
+        gaps = select(ChecklistGap.spec_id, ChecklistGap.item_key, ChecklistGap.kind).where(
+            ChecklistGap.spec_id.in_(by_id)
+        )
+        for spec_id, key, kind in session.execute(gaps.order_by(ChecklistGap.kind.desc(), ChecklistGap.item_key)):
+            by_id[spec_id].gaps.append((key, kind))
     return Page(items=rows, total=total, page=flt.page, per_page=flt.per_page)
 
 

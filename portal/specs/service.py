@@ -226,7 +226,9 @@ def apply_blueprint(session: Session, actor: User | None, project: Project, data
     spec = session.scalar(select(Spec).where(Spec.project_id == project.id, Spec.name == data.name))
     created = spec is None
     if spec is None:
-        spec = Spec(project_id=project.id, name=data.name, title=data.title or data.name, state=SpecState.PROPOSED.value)
+        spec = Spec(
+            project_id=project.id, name=data.name, title=data.title or data.name, state=SpecState.PROPOSED.value
+        )
         session.add(spec)
         session.flush()
     changed = {}
@@ -287,7 +289,9 @@ def upsert_review(session: Session, actor: User | None, spec: Spec, data: Review
         "current_patch_set": data.current_patch_set,
         "url": data.url,
         "votes": list(data.votes),
-        "approved_by": next((v["by"] for v in data.votes if v.get("label") == "Workflow" and v.get("value", 0) > 0), None),
+        "approved_by": next(
+            (v["by"] for v in data.votes if v.get("label") == "Workflow" and v.get("value", 0) > 0), None
+        ),
         "created_at": data.created_at or now(),
         "updated_at": data.updated_at or now(),
         "submitted_at": data.submitted_at,

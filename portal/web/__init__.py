@@ -6,13 +6,13 @@ from flask import Flask
 from flask_login import current_user
 
 from portal import __version__
-from portal.web import accounts, filters, health, pages
+from portal.web import accounts, checklist, filters, health, pages
 from portal.web.forms import LogoutForm
 
 
 def register_web(app: Flask) -> None:
     filters.init_app(app)
-    for blueprint in (pages.bp, accounts.bp, health.bp):
+    for blueprint in (pages.bp, accounts.bp, checklist.bp, health.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -65,7 +65,7 @@ class RevokeForm(FlaskForm):
 class ChecklistAnswerForm(FlaskForm):
     """One checklist item's answer; rendered with ``prefix=<item key>`` so ids stay unique."""
 
-    state = SelectField("State", choices=list(STATE_LABELS.items()), validate_choice=True)
+    state = SelectField("State", choices=lambda: list(STATE_LABELS.items()), validate_choice=True)
     note = TextAreaField("Note (why; required for missing and concern)", validators=[Length(max=5000)])
     submit = SubmitField("Save answer")
 

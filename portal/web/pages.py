@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, url_for
 from sqlalchemy import select
 
+from portal.checklist import template as checklist_template
 from portal.errors import NotFound
 from portal.http.errors import error_response
 from portal.http.session import get_db, settings
@@ -14,6 +15,10 @@ from portal.specs.service import get_project
 from portal.web.specview import spec_page_context
 
 bp = Blueprint("pages", __name__)
+
+
+def checklist_keys() -> tuple[str, ...]:
+    return tuple(item.key for item in checklist_template.latest().items)
 
 
 @bp.get("/")
@@ -32,7 +37,7 @@ def project(project_name: str) -> str:
     proj = get_project(db, project_name)
     filter_error = None
     try:
-        flt = queries.SpecFilter.from_args(request.args, settings().page_size)
+        flt = queries.SpecFilter.from_args(request.args, settings().page_size, gap_keys=checklist_keys())
     except queries.FilterError as exc:
         flt, filter_error = exc.usable, exc.message
     page = queries.list_specs(db, proj, flt)
@@ -45,6 +50,7 @@ def project(project_name: str) -> str:
         filter_error=filter_error,
         states=[s.value for s in queries.SpecState],
         sources=queries.SOURCES,
+        checklist_items=checklist_template.latest().items,
     )
 
 

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from markupsafe import escape
 
 from sqlalchemy.orm import Session
 
+from portal.checklist import service as checklist
+from portal.http.auth import actor
 from portal.specs import queries
 from portal.specs.document import Section
 from portal.specs.service import current_revision
+from portal.web.forms import ChecklistAnswerForm, RecheckForm
 
 
 def spec_page_context(db: Session, project_name: str, spec_name: str) -> dict[str, Any]:
     spec = queries.get_spec(db, project_name, spec_name)
     current = current_revision(spec.revisions)
     sections = [Section.from_dict(s) for s in current.sections] if current else []
+    view = checklist.checklist_view(db, spec, spec.revisions)
+    can_answer = checklist.can_answer(actor())
     return {
+        "checklist": view,
+        "spec_html": annotate_headings(current.html, sections, view) if current else "",
+        "checklist_by_section": view.by_section(),
+        "can_answer": can_answer,
+        "checklist_forms": _answer_forms(view) if can_answer else {},
+        "checklist_errors": {},
+        "recheck_form": RecheckForm() if can_answer else None,
         "spec": spec,
         "project": spec.project,
         "current": current,
@@ -23,3 +38,42 @@ def spec_page_context(db: Session, project_name: str, spec_name: str) -> dict[st
         "history": queries.release_history(spec),
         "timeline": queries.timeline(db, spec),
     }
+
+
+def _answer_forms(view: checklist.ChecklistView) -> dict[str, ChecklistAnswerForm]:
+    """One form per item, prefilled with the current answer (ids prefixed by the item key)."""
+    forms = {}
+    for item in view.items:
+        form = ChecklistAnswerForm(prefix=item.key, formdata=None)
+        form.state.data = item.state
+        form.note.data = item.note
+        forms[item.key] = form
+    return forms
+
+
+_STATE_TEXT = {"addressed": "✓", "none": "–", "missing": "✗", "concern": "!", "n/a": "n/a"}
+
+
+def annotate_headings(html: str, sections: list[Section], view: checklist.ChecklistView) -> str:
+    """Put each section's checklist states beside its heading in the rendered spec.
+
+    The spec HTML was sanitised at import; what is added here is built from
+    our own item keys and states, escaped.
+    """
+    by_path: dict[str, list[checklist.ItemView]] = {}
+    for item in view.items:
+        if item.evidence and item.evidence.get("section"):
+            by_path.setdefault(item.evidence["section"], []).append(item)
+    anchors = {" > ".join(s.path): s.anchor for s in sections}
+    for path, items in by_path.items():
+        anchor = anchors.get(path)
+        if not anchor:
+            continue
+        badges = " ".join(
+            f'<a class="badge cl-{escape(i.state.replace("/", ""))} heading-badge" href="#item-{escape(i.key)}" '
+            f'title="checklist: {escape(i.title)}">{escape(i.key)} {escape(_STATE_TEXT.get(i.state, i.state))}</a>'
+            for i in items
+        )
+        pattern = re.compile(rf'(<section id="{re.escape(anchor)}">\s*<h(\d)>)(.*?)(</h\2>)', re.S)
+        html = pattern.sub(lambda m, b=badges: f"{m.group(1)}{m.group(3)} <span class=\"heading-badges\">{b}</span>{m.group(4)}", html, count=1)
+    return html

@@ -108,7 +108,7 @@ def test_spec_list_envelope_and_item(client, nova):
         "last_activity_at": "2025-03-01T12:00:00Z",
         "url": "http://localhost/api/v1/projects/nova/specs/live-migrate-fast",
         "html_url": "http://localhost/projects/nova/specs/live-migrate-fast",
-        "comment_count": 3, "has_gerrit": True,
+        "comment_count": 3, "has_gerrit": True, "checklist": None,
     }
     cpu = body["items"][1]
     assert cpu["launchpad"]["definition_status"] == "Approved"
@@ -188,7 +188,7 @@ def test_spec_list_past_the_last_page_is_empty(client, nova):
     [
         ("state=bogus", f"Unknown state 'bogus'. Allowed: {ALL_STATES}."),
         ("source=svn", "Unknown source 'svn'. Allowed: file, gerrit, launchpad."),
-        ("sort=size", "Unknown sort 'size'. Allowed: activity, name, title, release, state, comments."),
+        ("sort=size", "Unknown sort 'size'. Allowed: activity, name, title, release, state, comments, score."),
         ("order=sideways", "Unknown order 'sideways'. Allowed: asc, desc."),
         ("page=x", "page must be a whole number >= 1."),
         ("per_page=0", "per_page must be a whole number >= 1."),

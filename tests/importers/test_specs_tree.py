@@ -323,6 +323,19 @@ def test_unreadable_files_are_reported_by_path_and_the_rest_continues(
     assert {e["path"] for e in run.errors} == set(reasons)
 
 
+def test_a_file_over_one_mebibyte_is_reported_not_imported(db: Session, nova: Project, tmp_path: Path) -> None:
+    huge = tmp_path / "specs/2025.1/approved/huge.rst"
+    huge.parent.mkdir(parents=True)
+    huge.write_text(spec_rst("Huge", "huge") + ("padding " * 20 + "\n") * 8000)
+    assert huge.stat().st_size > 1024 * 1024
+    write_spec(tmp_path, "specs/2025.1/approved/small.rst", "small")
+
+    report = import_tree(db, None, nova, tmp_path)
+
+    assert "larger than 1024 KiB" in failures(report)["specs/2025.1/approved/huge.rst"]
+    assert set(specs_of(db, nova)) == {"small"}
+
+
 def test_broken_rst_is_kept_as_plain_text_and_reported(db: Session, nova: Project, tmp_path: Path) -> None:
     broken = tmp_path / "specs/2025.1/approved/broken.rst"
     broken.parent.mkdir(parents=True)

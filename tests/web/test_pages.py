@@ -60,7 +60,7 @@ def table_rows(html: str) -> list[list[str]]:
     return [[text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] for row in rows]
 
 
-COLUMNS = ("title", "name", "release", "state", "sources", "comments", "activity")
+COLUMNS = ("title", "name", "release", "state", "sources", "operability", "comments", "activity")
 
 
 def listed(html: str) -> list[str]:
@@ -229,12 +229,12 @@ def test_project_page_lists_every_column(client, nova):
     assert listed(html) == ["live-migrate-fast", "cpu-pinning-report", "old-idea", "migrate-logs", "lp-only"]
     assert row_of(html, "live-migrate-fast") == {
         "title": "Faster live migration", "name": "live-migrate-fast", "release": "2025.1", "state": "approved",
-        "sources": "Spec file Gerrit", "comments": "2", "activity": "2025-03-01",
+        "sources": "Spec file Gerrit", "operability": "not checked", "comments": "2", "activity": "2025-03-01",
     }
     assert row_of(html, "cpu-pinning-report")["sources"] == "Spec file Launchpad"
     assert row_of(html, "lp-only") | {"activity": ""} == {
         "title": "Only on Launchpad", "name": "lp-only", "release": "—", "state": "proposed",
-        "sources": "Launchpad", "comments": "0", "activity": "",
+        "sources": "Launchpad", "operability": "not checked", "comments": "0", "activity": "",
     }
     assert "/projects/nova/specs/live-migrate-fast" in hrefs(html)
     assert "5 specs." in text_of(html)
@@ -404,7 +404,7 @@ def test_project_page_past_the_last_page_links_back_to_the_first(client, nova):
     [
         ("state=bogus", f"Unknown state 'bogus'. Allowed: {ALL_STATES}.", 5),
         ("source=svn", "Unknown source 'svn'. Allowed: file, gerrit, launchpad.", 5),
-        ("sort=size", "Unknown sort 'size'. Allowed: activity, name, title, release, state, comments.", 5),
+        ("sort=size", "Unknown sort 'size'. Allowed: activity, name, title, release, state, comments, score.", 5),
         ("order=up", "Unknown order 'up'. Allowed: asc, desc.", 5),
         ("page=x", "page must be a whole number >= 1.", 5),
         ("page=0", "page must be a whole number >= 1.", 5),
@@ -495,10 +495,12 @@ def test_spec_page_table_of_contents_links_to_the_sections(client, full_spec):
     toc = html.split('class="spec-toc', 1)[1].split("</nav>", 1)[0]
     article = article_html(html)
 
-    entries = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', toc)
+    entries = [(a, t) for a, t in re.findall(r'<a href="#([^"]+)">([^<]+)</a>', toc) if a.startswith("s-")]
     ids = {attrs["id"] for _, attrs in tags_of(article) if "id" in attrs}
 
     assert [title for _, title in entries] == ["Problem description", "Use cases", "Proposed change", "Upgrade impact"]
+    # The page's own parts follow the spec's sections.
+    assert '<a href="#checklist">Operability checklist</a>' in toc
     assert all(anchor in ids for anchor, _ in entries)
     for anchor, title in entries:  # each link lands on the section with that heading
         section = article.split(f'id="{anchor}"', 1)[1].split(">", 1)[1]
