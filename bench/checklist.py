@@ -51,7 +51,10 @@ def main() -> None:
     n = len(texts)
     parse_s, prefill_s = statistics.median(parse_times), statistics.median(prefill_times)
     print(f"corpus: {n} specs, {total_bytes / 1024:.0f} KiB, {sum(len(p.sections) for p in parsed)} sections")
-    print(f"python {platform.python_version()}, template v{tmpl.version} ({len(tmpl.items)} items), median of {args.rounds}")
+    print(
+        f"python {platform.python_version()}, template v{tmpl.version} ({len(tmpl.items)} items), "
+        f"median of {args.rounds}"
+    )
     print(f"parse (docutils)   : {parse_s:7.3f} s  {n / parse_s:8.1f} specs/s  {parse_s / n * 1000:6.2f} ms/spec")
     print(f"prefill (rules)    : {prefill_s:7.3f} s  {n / prefill_s:8.1f} specs/s  {prefill_s / n * 1000:6.2f} ms/spec")
     both = parse_s + prefill_s

@@ -34,8 +34,14 @@ def item_json(item: ItemView) -> dict[str, Any]:
         "diff": item.diff,
         "history": [
             {
-                "id": h.id, "state": h.state, "source": h.source, "note": h.note, "author": h.author,
-                "at": iso(h.at), "revision_id": h.revision_id, "template_version": h.template_version,
+                "id": h.id,
+                "state": h.state,
+                "source": h.source,
+                "note": h.note,
+                "author": h.author,
+                "at": iso(h.at),
+                "revision_id": h.revision_id,
+                "template_version": h.template_version,
             }
             for h in item.history
         ],
@@ -56,8 +62,12 @@ def view_json(view: ChecklistView) -> dict[str, Any]:
 
 def summary_json(view: ChecklistView) -> dict[str, Any]:
     """The short form embedded in the spec detail."""
-    return {"template_version": view.template_version, "score": view.score, "gaps": [i.key for i in view.gaps],
-            "stale": [i.key for i in view.stale]}
+    return {
+        "template_version": view.template_version,
+        "score": view.score,
+        "gaps": [i.key for i in view.gaps],
+        "stale": [i.key for i in view.stale],
+    }
 
 
 def get_checklist(project_name: str, spec_name: str) -> Response:
@@ -84,7 +94,9 @@ def put_checklist(project_name: str, spec_name: str) -> Response:
         if not isinstance(note, str):
             raise InvalidInput(f"answers[{index}].note must be a string.")
         area = raw.get("area")
-        checklist.answer(db, actor(), spec, raw["key"], raw["state"], note, area=area if isinstance(area, str) else None)
+        checklist.answer(
+            db, actor(), spec, raw["key"], raw["state"], note, area=area if isinstance(area, str) else None
+        )
     commit()
     spec = queries.get_spec(db, project_name, spec_name)
     return jsonify(view_json(checklist.checklist_view(db, spec, spec.revisions)))

@@ -17,7 +17,7 @@ from portal.checklist.template import STABLE_KEYS
 
 def is_held_out(path: str) -> bool:
     """About a quarter of the labelled specs, chosen by hash, kept out of tuning."""
-    return hashlib.sha1(path.encode()).hexdigest()[0] in "0123"
+    return hashlib.sha1(path.encode(), usedforsecurity=False).hexdigest()[0] in "0123"
 
 
 @dataclass
@@ -60,8 +60,10 @@ class Agreement:
         return self.agree[key] / self.total[key] if self.total[key] else 0.0
 
     def report(self, title: str) -> str:
-        lines = [f"{title}: {self.specs} specs, {sum(self.total.values())} item judgements, "
-                 f"overall agreement {self.rate():.1%}"]
+        lines = [
+            f"{title}: {self.specs} specs, {sum(self.total.values())} item judgements, "
+            f"overall agreement {self.rate():.1%}"
+        ]
         for key in STABLE_KEYS:
             lines.append(f"  {key:<13} {self.rate(key):6.1%}  ({self.agree[key]}/{self.total[key]})")
         rules = sorted(set(self.rule_tp) | set(self.rule_fp) | set(self.rule_fn))
@@ -69,5 +71,7 @@ class Agreement:
             tp, fp, fn = self.rule_tp[rule], self.rule_fp[rule], self.rule_fn[rule]
             precision = tp / (tp + fp) if tp + fp else 0.0
             recall = tp / (tp + fn) if tp + fn else 0.0
-            lines.append(f"  concern {rule:<24} precision {precision:.0%} recall {recall:.0%} (tp {tp}, fp {fp}, fn {fn})")
+            lines.append(
+                f"  concern {rule:<24} precision {precision:.0%} recall {recall:.0%} (tp {tp}, fp {fp}, fn {fn})"
+            )
         return "\n".join(lines)

@@ -160,15 +160,13 @@ class SpecText:
         # Sections come in document order, so a section's descendants follow it.
         for index, sec in enumerate(self.sections):
             parts = [sec.text] if sec.text else []
-            for later in self.sections[index + 1:]:
+            for later in self.sections[index + 1 :]:
                 if later.path[: len(sec.path)] != sec.path:
                     break
                 if later.text:
                     parts.append(later.text)
             self.full[sec.path] = "\n\n".join(parts).strip()
-        self._answering = [
-            s for s in self.sections if not any(_IGNORED_HEADINGS.match(p.strip()) for p in s.path)
-        ]
+        self._answering = [s for s in self.sections if not any(_IGNORED_HEADINGS.match(p.strip()) for p in s.path)]
 
     def text_of(self, section: Section) -> str:
         """The section's text including its subsections."""
@@ -198,7 +196,7 @@ def judge(text: str) -> str:
         return MISSING
     lead = _NONE_LEAD.match(body)
     if lead:
-        rest = body[lead.end():].strip()
+        rest = body[lead.end() :].strip()
         if not rest:
             return NONE
         words = rest.split()
@@ -229,8 +227,8 @@ def sentence_around(text: str, match: re.Match[str], limit: int = QUOTE_CHARS) -
     end = min(end_candidates) + 1 if end_candidates else len(text)
     sentence = normalize(text[start:end])
     if len(sentence) > limit:
-        offset = max(0, normalize(text[start:match.start()]).__len__() - limit // 3)
-        sentence = ("… " if offset else "") + sentence[offset: offset + limit].rsplit(" ", 1)[0] + " …"
+        offset = max(0, normalize(text[start : match.start()]).__len__() - limit // 3)
+        sentence = ("… " if offset else "") + sentence[offset : offset + limit].rsplit(" ", 1)[0] + " …"
     return sentence
 
 
@@ -254,37 +252,71 @@ _NONE_IS_FINAL = {"security", "performance", "docs", "alternatives", "testing", 
 # Strong phrases that show an item is answered outside its dedicated section.
 _ELSEWHERE = {
     "upgrade": (
-        r"rolling (upgrade|update)s?", r"\bn-1\b", r"minimum (nova-)?compute service version", r"service version",
-        r"online (data )?migration", r"mixed[- ](software )?versions?", r"during (an |the )?upgrade", r"upgrade check",
-        r"upgrad(e|ing) from", r"after (an |the )?upgrade", r"backwards? compatib", r"older (computes?|nodes|services)",
-        r"(the|a) new (db |database )?migration", r"unchanged from previous releases",
+        r"rolling (upgrade|update)s?",
+        r"\bn-1\b",
+        r"minimum (nova-)?compute service version",
+        r"service version",
+        r"online (data )?migration",
+        r"mixed[- ](software )?versions?",
+        r"during (an |the )?upgrade",
+        r"upgrade check",
+        r"upgrad(e|ing) from",
+        r"after (an |the )?upgrade",
+        r"backwards? compatib",
+        r"older (computes?|nodes|services)",
+        r"(the|a) new (db |database )?migration",
+        r"unchanged from previous releases",
     ),
     "rollback": (
-        r"\broll ?back (the|this) (change|feature|upgrade|deployment|release)", r"\bdowngrad", r"escape hatch",
+        r"\broll ?back (the|this) (change|feature|upgrade|deployment|release)",
+        r"\bdowngrad",
+        r"escape hatch",
         r"one-way (change|migration|operation|conversion)",
         r"(revert|return|go back|fall ?back) to the (old|previous|existing|legacy|current) (behaviou?r|policy|format)",
         r"(disable|turn off|switch off) (the feature|the new behaviou?r|it again)",
         r"(if|when) (this|the) (config(uration)? )?option is (set to )?(false|disabled|off|empty|unset)",
         r"(use|keep|restore|get) the old (policy|policies|behaviou?r|format)",
-        r"set (it |this )?back to", r"opt[- ]out",
+        r"set (it |this )?back to",
+        r"opt[- ]out",
     ),
     "ha": (
-        r"high(ly)? availab", r"active[/-](active|passive)", r"fail ?over", r"\bha\b", r"redundancy",
-        r"load[- ]balancer", r"(multiple|several|all (the )?(running )?)(schedulers|conductors|api workers|workers)",
-        r"(cell|host|service|database|db|compute) (is|goes|being) down", r"\bdown cells?\b",
+        r"high(ly)? availab",
+        r"active[/-](active|passive)",
+        r"fail ?over",
+        r"\bha\b",
+        r"redundancy",
+        r"load[- ]balancer",
+        r"(multiple|several|all (the )?(running )?)(schedulers|conductors|api workers|workers)",
+        r"(cell|host|service|database|db|compute) (is|goes|being) down",
+        r"\bdown cells?\b",
         r"host is dead",
     ),
     "monitoring": (
-        r"\bmetrics?\b", r"health ?checks?", r"\bhealthcheck", r"\balert(s|ing)?\b", r"prometheus",
-        r"(warning|error|info|debug) (message )?(is|will be) logged", r"will be logged",
-        r"\blogs? (a|an|all|the) (warning|error|message|in-progress|unfinished)", r"log messages?",
-        r"emit(s|ted)? (a |an )?(new )?(versioned )?notifications?", r"\btroubleshoot",
+        r"\bmetrics?\b",
+        r"health ?checks?",
+        r"\bhealthcheck",
+        r"\balert(s|ing)?\b",
+        r"prometheus",
+        r"(warning|error|info|debug) (message )?(is|will be) logged",
+        r"will be logged",
+        r"\blogs? (a|an|all|the) (warning|error|message|in-progress|unfinished)",
+        r"log messages?",
+        r"emit(s|ted)? (a |an )?(new )?(versioned )?notifications?",
+        r"\btroubleshoot",
     ),
     "config": (
-        r"config(uration)? options?", r"\bnew options?\b", r"\[[a-z_]+\]\s*/?\s*`*[a-z_]{3,}", r"\bconf\.[a-z_]+",
-        r"\b(nova|nova-cpu|neutron|cinder|keystone)\.conf\b", r"(new|add(s|ed)?( a)?) polic(y|ies)( rules?)?",
-        r"polic(y|ies) (rule|default|name)s?", r"(flavou?r )?extra[ _]specs?", r"image (meta(data)? )?propert(y|ies)",
-        r"\bhw[:_][a-z_]+", r"compute_driver", r"config(uration)? files?",
+        r"config(uration)? options?",
+        r"\bnew options?\b",
+        r"\[[a-z_]+\]\s*/?\s*`*[a-z_]{3,}",
+        r"\bconf\.[a-z_]+",
+        r"\b(nova|nova-cpu|neutron|cinder|keystone)\.conf\b",
+        r"(new|add(s|ed)?( a)?) polic(y|ies)( rules?)?",
+        r"polic(y|ies) (rule|default|name)s?",
+        r"(flavou?r )?extra[ _]specs?",
+        r"image (meta(data)? )?propert(y|ies)",
+        r"\bhw[:_][a-z_]+",
+        r"compute_driver",
+        r"config(uration)? files?",
     ),
 }
 # One alternation per item: a section is scanned once, not once per phrase.
@@ -292,21 +324,27 @@ _ELSEWHERE_RE = {key: (re.compile("|".join(f"(?:{p})" for p in pats), re.I),) fo
 # When the dedicated section explicitly says "None", only these overturn it.
 _STRONG = {
     "config": (
-        re.compile("|".join(f"(?:{p})" for p in (
-            r"\bnew (config(uration)? )?options?\b",
-            r"\b(add|adds|added|adding|introduce[sd]?|introducing) (a |an |two |three |the )?(new )?(config(uration)? )?options?\b",
-            r"\bconfig(uration)? options? (is|are|will be) (added|introduced|changed|deprecated|removed)",
-            r"\bnew polic(y|ies)\b",
-            r"\b(make|makes|made) (the )?(existing )?`*\[?[a-z_]+\]?[./]?[a-z_]*_timeout`* ",
-            r"(reconfigure|configure) (the )?(scheduler|compute|nova)",
-            r"\[[a-z_]+\]\s*/?\s*`*[a-z_]{3,}`* (option|config|is|will|defaults?|=)",
-            r"\b(new|adds?|added|adding|introduce\w*) (a |an )?(new )?(flavou?r )?extra[ _]specs?",
-            r"\b(new|adds?|added|adding|introduce\w*) (a |an )?(new )?image (meta(data)? )?propert",
-            r"extra[ _]specs? (and|or|/) (an )?image (meta(data)? )?propert",
-            r"\bconfiguration parameter",
-            r"\bfor (the )?(image propert(y|ies)|flavou?r extra[ _]?specs?)\b",
-            r"\bconfig(uration)? files? (consistent|must|needs?|should)",
-        )), re.I),
+        re.compile(
+            "|".join(
+                f"(?:{p})"
+                for p in (
+                    r"\bnew (config(uration)? )?options?\b",
+                    r"\b(add|adds|added|adding|introduce[sd]?|introducing) (a |an |two |three |the )?(new )?(config(uration)? )?options?\b",
+                    r"\bconfig(uration)? options? (is|are|will be) (added|introduced|changed|deprecated|removed)",
+                    r"\bnew polic(y|ies)\b",
+                    r"\b(make|makes|made) (the )?(existing )?`*\[?[a-z_]+\]?[./]?[a-z_]*_timeout`* ",
+                    r"(reconfigure|configure) (the )?(scheduler|compute|nova)",
+                    r"\[[a-z_]+\]\s*/?\s*`*[a-z_]{3,}`* (option|config|is|will|defaults?|=)",
+                    r"\b(new|adds?|added|adding|introduce\w*) (a |an )?(new )?(flavou?r )?extra[ _]specs?",
+                    r"\b(new|adds?|added|adding|introduce\w*) (a |an )?(new )?image (meta(data)? )?propert",
+                    r"extra[ _]specs? (and|or|/) (an )?image (meta(data)? )?propert",
+                    r"\bconfiguration parameter",
+                    r"\bfor (the )?(image propert(y|ies)|flavou?r extra[ _]?specs?)\b",
+                    r"\bconfig(uration)? files? (consistent|must|needs?|should)",
+                )
+            ),
+            re.I,
+        ),
     ),
 }
 

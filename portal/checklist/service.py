@@ -70,12 +70,15 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def refresh_prefill(session: Session, spec: Spec, revisions: list[SpecRevision] | None = None,
-                    tmpl: Template | None = None) -> Prefill | None:
+def refresh_prefill(
+    session: Session, spec: Spec, revisions: list[SpecRevision] | None = None, tmpl: Template | None = None
+) -> Prefill | None:
     """Prefill the spec's current revision; write rows only for items whose result changed."""
     tmpl = tmpl or templates.latest()
-    revisions = revisions if revisions is not None else list(
-        session.scalars(select(SpecRevision).where(SpecRevision.spec_id == spec.id))
+    revisions = (
+        revisions
+        if revisions is not None
+        else list(session.scalars(select(SpecRevision).where(SpecRevision.spec_id == spec.id)))
     )
     revision = current_revision(revisions)
     if revision is None:
@@ -101,9 +104,16 @@ def refresh_prefill(session: Session, spec: Spec, revisions: list[SpecRevision] 
         path, text = _resting_text(tmpl.item(item_result.key), spec_text, evidence["section"] if evidence else "")
         session.add(
             ChecklistAnswer(
-                spec_id=spec.id, template_version=tmpl.version, item_key=item_result.key, state=item_result.state,
-                source="prefill", evidence=evidence, concerns=concerns, revision_id=revision.id,
-                section_path=path, section_hash=_digest(text),
+                spec_id=spec.id,
+                template_version=tmpl.version,
+                item_key=item_result.key,
+                state=item_result.state,
+                source="prefill",
+                evidence=evidence,
+                concerns=concerns,
+                revision_id=revision.id,
+                section_path=path,
+                section_hash=_digest(text),
             )
         )
     session.flush()
@@ -163,15 +173,32 @@ def answer(
     evidence_section = (prefilled.evidence or {}).get("section", "") if prefilled else ""
     path, text = _resting_text(item, SpecText(_sections(revision)), evidence_section)
     row = ChecklistAnswer(
-        spec_id=spec.id, template_version=tmpl.version, item_key=item_key, state=state, source="reviewer",
-        note=note, evidence=prefilled.evidence if prefilled else None, concerns=[], author_id=actor.id,
-        revision_id=revision.id if revision else None, section_path=path, section_hash=_digest(text),
+        spec_id=spec.id,
+        template_version=tmpl.version,
+        item_key=item_key,
+        state=state,
+        source="reviewer",
+        note=note,
+        evidence=prefilled.evidence if prefilled else None,
+        concerns=[],
+        author_id=actor.id,
+        revision_id=revision.id if revision else None,
+        section_path=path,
+        section_hash=_digest(text),
     )
     session.add(row)
     session.flush()
     spec.last_activity_at = now()
-    events.record(session, "checklist.answered", project_id=spec.project_id, spec_id=spec.id, actor_id=actor.id,
-                  item=item_key, state=state, answer_id=row.id)
+    events.record(
+        session,
+        "checklist.answered",
+        project_id=spec.project_id,
+        spec_id=spec.id,
+        actor_id=actor.id,
+        item=item_key,
+        state=state,
+        answer_id=row.id,
+    )
     summarize(session, spec, tmpl)
     return row
 
@@ -296,17 +323,28 @@ def checklist_view(session: Session, spec: Spec, revisions: list[SpecRevision]) 
             "No recognisable sections: the spec has none of the headings this checklist looks for, so every item "
             "is missing. Reviewers can still answer each item."
         )
-    return ChecklistView(template_version=used_version, latest_version=tmpl.version, areas=areas, score=score, note=note)
+    return ChecklistView(
+        template_version=used_version, latest_version=tmpl.version, areas=areas, score=score, note=note
+    )
 
 
-def _item_view(item: Item, rows: list[tuple[ChecklistAnswer, str | None]], revision: SpecRevision | None,
-               revisions: dict[int, SpecRevision], spec_text: SpecText) -> ItemView:
+def _item_view(
+    item: Item,
+    rows: list[tuple[ChecklistAnswer, str | None]],
+    revision: SpecRevision | None,
+    revisions: dict[int, SpecRevision],
+    spec_text: SpecText,
+) -> ItemView:
     prefills = [r for r, _ in rows if r.source == "prefill"]
     reviewed = [(r, who) for r, who in rows if r.source == "reviewer"]
     latest_prefill = prefills[-1] if prefills else None
     current, who = reviewed[-1] if reviewed else (latest_prefill, None)
     view = ItemView(
-        key=item.key, area=item.area, title=item.title, question=item.question, guidance=item.guidance,
+        key=item.key,
+        area=item.area,
+        title=item.title,
+        question=item.question,
+        guidance=item.guidance,
         state=current.state if current else "missing",
         confirmed=bool(reviewed),
         note=current.note if current and reviewed else "",
@@ -317,8 +355,16 @@ def _item_view(item: Item, rows: list[tuple[ChecklistAnswer, str | None]], revis
         prefill_state=latest_prefill.state if latest_prefill else None,
         required=item.required,
         history=[
-            AnswerView(id=r.id, state=r.state, source=r.source, note=r.note, author=w, at=r.created_at,
-                       revision_id=r.revision_id, template_version=r.template_version)
+            AnswerView(
+                id=r.id,
+                state=r.state,
+                source=r.source,
+                note=r.note,
+                author=w,
+                at=r.created_at,
+                revision_id=r.revision_id,
+                template_version=r.template_version,
+            )
             for r, w in rows
         ],
     )
@@ -329,12 +375,17 @@ def _item_view(item: Item, rows: list[tuple[ChecklistAnswer, str | None]], revis
         if answer_row.revision_id != revision.id and answer_row.section_hash != _digest(now_text):
             view.stale = True
             old_revision = revisions.get(answer_row.revision_id or -1)
-            old_text = _resting_text(item, SpecText(_sections(old_revision)), evidence_section)[1] if old_revision else ""
+            old_text = (
+                _resting_text(item, SpecText(_sections(old_revision)), evidence_section)[1] if old_revision else ""
+            )
             view.diff = list(
                 difflib.unified_diff(
-                    old_text.splitlines(), now_text.splitlines(),
+                    old_text.splitlines(),
+                    now_text.splitlines(),
                     fromfile=f"{old_revision.path if old_revision else 'earlier'} (answered)",
-                    tofile=f"{revision.path} (now)", lineterm="", n=2,
+                    tofile=f"{revision.path} (now)",
+                    lineterm="",
+                    n=2,
                 )
             )[:400]
     return view
@@ -376,8 +427,14 @@ def recheck(session: Session, actor: User | None, spec: Spec) -> Prefill | None:
     if not can_answer(actor):
         raise PermissionDenied("Only reviewers can re-check a spec against the newest checklist.")
     result = refresh_prefill(session, spec, tmpl=templates.latest())
-    events.record(session, "checklist.rechecked", project_id=spec.project_id, spec_id=spec.id,
-                  actor_id=actor.id if actor else None, template_version=templates.latest().version)
+    events.record(
+        session,
+        "checklist.rechecked",
+        project_id=spec.project_id,
+        spec_id=spec.id,
+        actor_id=actor.id if actor else None,
+        template_version=templates.latest().version,
+    )
     return result
 
 

@@ -30,8 +30,17 @@ STATE_LABELS = {
 }
 # Keys the API, saved filters and the hand labels rely on: every version keeps them.
 STABLE_KEYS = (
-    "monitoring", "upgrade", "rollback", "ha", "config", "performance",
-    "security", "docs", "user_impact", "alternatives", "testing",
+    "monitoring",
+    "upgrade",
+    "rollback",
+    "ha",
+    "config",
+    "performance",
+    "security",
+    "docs",
+    "user_impact",
+    "alternatives",
+    "testing",
 )
 
 
@@ -114,8 +123,13 @@ def parse_template(data: dict[str, Any]) -> Template:
     missing = [k for k in STABLE_KEYS if k not in seen]
     if missing:
         raise ValueError(f"template version {version} lacks the stable item keys {', '.join(missing)}")
-    return Template(version=version, name=data.get("name", "operability"), title=data.get("title", ""),
-                    areas=tuple(areas), source=data)
+    return Template(
+        version=version,
+        name=data.get("name", "operability"),
+        title=data.get("title", ""),
+        areas=tuple(areas),
+        source=data,
+    )
 
 
 @cache
@@ -143,5 +157,7 @@ def latest() -> Template:
 def get(version: int) -> Template:
     templates = all_templates()
     if version not in templates:
-        raise InvalidInput(f"Unknown checklist template version {version}. Known: {', '.join(map(str, sorted(templates)))}.")
+        raise InvalidInput(
+            f"Unknown checklist template version {version}. Known: {', '.join(map(str, sorted(templates)))}."
+        )
     return templates[version]

@@ -18,7 +18,9 @@ def default_workers() -> int:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--workers", type=click.IntRange(1, 64), help="gunicorn worker processes [default: 2 x CPUs + 1, max 9].")
-@click.option("--dev", is_flag=True, help="Development server with auto-reload (never the debugger); not for production.")
+@click.option(
+    "--dev", is_flag=True, help="Development server with auto-reload (never the debugger); not for production."
+)
 @pass_context
 def serve(ctx: Context, host: str, port: int, workers: int | None, dev: bool) -> None:
     """Serve the portal (gunicorn with sync workers: the fastest for this kind of page)."""

@@ -91,8 +91,13 @@ def _load(session: Session, root: Path, hasher: PasswordHasher) -> DemoReport:
         project = session.scalar(select(Project).where(Project.name == raw["name"]))
         if project is None:
             project = specs.add_project(
-                session, None, raw["name"], title=raw.get("title", ""), description=raw.get("description", ""),
-                gerrit_repo=raw.get("gerrit_repo"), launchpad=raw.get("launchpad"),
+                session,
+                None,
+                raw["name"],
+                title=raw.get("title", ""),
+                description=raw.get("description", ""),
+                gerrit_repo=raw.get("gerrit_repo"),
+                launchpad=raw.get("launchpad"),
             )
             report.projects_created += 1
         projects[project.name] = project
@@ -104,11 +109,16 @@ def _load(session: Session, root: Path, hasher: PasswordHasher) -> DemoReport:
 
     for raw in _load_yaml(root, "launchpad.yaml"):
         data = specs.BlueprintData(
-            name=raw["name"], title=raw.get("title"), definition_status=raw.get("definition_status"),
-            implementation_status=raw.get("implementation_status"), priority=raw.get("priority"),
-            approver=raw.get("approver"), assignee=raw.get("assignee"),
+            name=raw["name"],
+            title=raw.get("title"),
+            definition_status=raw.get("definition_status"),
+            implementation_status=raw.get("implementation_status"),
+            priority=raw.get("priority"),
+            approver=raw.get("approver"),
+            assignee=raw.get("assignee"),
             milestone=str(raw["milestone"]) if raw.get("milestone") is not None else None,
-            whiteboard=raw.get("whiteboard") or None, created_at=_when(raw.get("date_created")),
+            whiteboard=raw.get("whiteboard") or None,
+            created_at=_when(raw.get("date_created")),
         )
         report.blueprints[specs.apply_blueprint(session, None, projects[raw["project"]], data)] += 1
 
@@ -137,15 +147,23 @@ def _load(session: Session, root: Path, hasher: PasswordHasher) -> DemoReport:
     return report
 
 
-def _ensure_users(session: Session, projects: dict[str, Project], hasher: PasswordHasher, report: DemoReport) -> dict[str, User]:
+def _ensure_users(
+    session: Session, projects: dict[str, Project], hasher: PasswordHasher, report: DemoReport
+) -> dict[str, User]:
     users: dict[str, User] = {}
     for demo in DEMO_USERS:
         user = session.scalar(select(User).where(User.username == demo.username))
         if user is None:
             user = accounts.create_user(
-                session, None, demo.username, email=f"{demo.username}@example.org", role=demo.role,
-                password=demo.password, display_name=demo.display_name,
-                ptl_of=[projects[p] for p in demo.ptl_of if p in projects], hasher=hasher,
+                session,
+                None,
+                demo.username,
+                email=f"{demo.username}@example.org",
+                role=demo.role,
+                password=demo.password,
+                display_name=demo.display_name,
+                ptl_of=[projects[p] for p in demo.ptl_of if p in projects],
+                hasher=hasher,
             )
             report.users_created += 1
         users[demo.username] = user
@@ -159,13 +177,18 @@ def _spec(session: Session, project: Project, name: str) -> Spec:
     return spec
 
 
-def _comment(session: Session, project: Project, raw: dict[str, Any], users: dict[str, User], report: DemoReport) -> None:
+def _comment(
+    session: Session, project: Project, raw: dict[str, Any], users: dict[str, User], report: DemoReport
+) -> None:
     spec = _spec(session, project, raw["spec"])
     created_at = _when(raw["created_at"])
     assert created_at is not None
     source = CommentSource(raw["source"])
     # Demo comments need stable ids to be idempotent; namespace them per spec.
-    fingerprint = hashlib.sha1(f"{project.name}/{spec.name}/{raw['created_at']}/{raw.get('author') or raw.get('author_name')}".encode()).hexdigest()[:12]
+    fingerprint = hashlib.sha1(  # an id, not a secret
+        f"{project.name}/{spec.name}/{raw['created_at']}/{raw.get('author') or raw.get('author_name')}".encode(),
+        usedforsecurity=False,
+    ).hexdigest()[:12]
     external_id = f"demo:{project.name}/{spec.name}:{raw.get('external_id') or fingerprint}"
     if source == CommentSource.PORTAL:
         from portal.models import Comment
@@ -173,12 +196,21 @@ def _comment(session: Session, project: Project, raw: dict[str, Any], users: dic
         if session.scalar(select(Comment.id).where(Comment.source == source.value, Comment.external_id == external_id)):
             report.comments_existing += 1
             return
-        reviews.add_comment(session, users[raw["author"]], spec, raw["body"], created_at=created_at, external_id=external_id)
+        reviews.add_comment(
+            session, users[raw["author"]], spec, raw["body"], created_at=created_at, external_id=external_id
+        )
         report.comments_created += 1
         return
     _, created = reviews.import_comment(
-        session, spec, source=source, external_id=external_id, author_name=raw.get("author_name") or "unknown",
-        body=raw["body"], created_at=created_at, url=raw.get("url"), patch_set=raw.get("patch_set"),
+        session,
+        spec,
+        source=source,
+        external_id=external_id,
+        author_name=raw.get("author_name") or "unknown",
+        body=raw["body"],
+        created_at=created_at,
+        url=raw.get("url"),
+        patch_set=raw.get("patch_set"),
         file_line=raw.get("file_line"),
     )
     if created:

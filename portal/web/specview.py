@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from markupsafe import escape
-
 from sqlalchemy.orm import Session
 
 from portal.checklist import service as checklist
@@ -75,5 +74,9 @@ def annotate_headings(html: str, sections: list[Section], view: checklist.Checkl
             for i in items
         )
         pattern = re.compile(rf'(<section id="{re.escape(anchor)}">\s*<h(\d)>)(.*?)(</h\2>)', re.S)
-        html = pattern.sub(lambda m, b=badges: f"{m.group(1)}{m.group(3)} <span class=\"heading-badges\">{b}</span>{m.group(4)}", html, count=1)
+        html = pattern.sub(
+            lambda m, b=badges: f'{m.group(1)}{m.group(3)} <span class="heading-badges">{b}</span>{m.group(4)}',
+            html,
+            count=1,
+        )
     return html

@@ -32,6 +32,7 @@ def spec_table(page: Page):
 
 def spec_titles(page: Page) -> list[str]:
     """The titles in the spec list (the links to the spec pages), top to bottom."""
+    page.wait_for_load_state()  # a click that navigates returns once the new page starts loading
     return [t.strip() for t in spec_table(page).locator("tbody tr a[href*='/specs/']").all_inner_texts()]
 
 
@@ -55,6 +56,7 @@ def cell(row: dict[str, str], header: str) -> str:
 
 def column(page: Page, header: str) -> list[str]:
     """The text of every cell under a column of the spec list, top to bottom."""
+    page.wait_for_load_state()
     return [cell(row, header) for row in table_rows(spec_table(page))]
 
 
@@ -64,6 +66,8 @@ def flash(page: Page):
 
 
 def query_of(page: Page) -> dict[str, list[str]]:
+    """The query arguments of the page's URL, once the page has loaded."""
+    page.wait_for_load_state()
     return parse_qs(urlsplit(page.url).query)
 
 

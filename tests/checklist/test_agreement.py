@@ -19,8 +19,13 @@ from tests.conftest import corpus_or_skip
 
 LABELS = Path(__file__).resolve().parents[1] / "checklist_labels"
 STATES = {"addressed", "none", "missing"}
-RULES = {"schema_without_upgrade", "schema_without_rollback", "config_without_docs", "service_without_ha",
-         "api_without_monitoring"}
+RULES = {
+    "schema_without_upgrade",
+    "schema_without_rollback",
+    "config_without_docs",
+    "service_without_ha",
+    "api_without_monitoring",
+}
 
 
 def test_labels_are_complete_and_well_formed() -> None:

@@ -25,10 +25,15 @@ SECTIONS = {
 def drain(db, make_project, make_spec):
     project = make_project("nova")
     spec = make_spec("compute-drain", project=project, title="Compute drain mode", **SECTIONS)
-    tidy = make_spec("tidy-spec", project=project, title="Tidy spec", **{
-        "Upgrade impact": "Rolling upgrade: old computes ignore the new field.",
-        "Testing": "Unit tests.",
-    })
+    tidy = make_spec(
+        "tidy-spec",
+        project=project,
+        title="Tidy spec",
+        **{
+            "Upgrade impact": "Rolling upgrade: old computes ignore the new field.",
+            "Testing": "Unit tests.",
+        },
+    )
     checklist.refresh_prefill(db, spec)
     checklist.refresh_prefill(db, tidy)
     db.flush()
@@ -78,8 +83,11 @@ def test_a_reviewer_answers_an_item_and_sees_it_confirmed(client, db, drain, mak
     assert "Confirm or correct" in page
     response = client.post(
         "/projects/nova/specs/compute-drain/checklist/upgrade",
-        data={"csrf_token": csrf_token(page), "upgrade-state": "concern",
-              "upgrade-note": "Ask for an online migration plan."},
+        data={
+            "csrf_token": csrf_token(page),
+            "upgrade-state": "concern",
+            "upgrade-note": "Ask for an online migration plan.",
+        },
         follow_redirects=True,
     )
     text = text_of(response.get_data(as_text=True))
@@ -87,8 +95,11 @@ def test_a_reviewer_answers_an_item_and_sees_it_confirmed(client, db, drain, mak
     assert "Saved: “upgrade” is now concern." in text
     assert "Ask for an online migration plan." in text
     assert "by Rita R" in text
-    rows = list(db.scalars(select(ChecklistAnswer).where(ChecklistAnswer.item_key == "upgrade",
-                                                          ChecklistAnswer.spec_id == drain.id)))
+    rows = list(
+        db.scalars(
+            select(ChecklistAnswer).where(ChecklistAnswer.item_key == "upgrade", ChecklistAnswer.spec_id == drain.id)
+        )
+    )
     assert [r.source for r in rows] == ["prefill", "reviewer"]
 
 
@@ -146,10 +157,16 @@ def test_api_put_needs_a_reviewer_token(client, db, drain, make_user) -> None:
     assert refused.status_code == 403
     assert "reviewer" in refused.get_json()["error"]["message"]
     reviewer = token_for(db, make_user("rita", role="reviewer"))
-    saved = client.put(url, json={"answers": [
-        {"key": "upgrade", "state": "addressed", "note": "Expand/contract plan added."},
-        {"key": "rollback", "state": "n/a", "area": "lifecycle"},
-    ]}, headers=reviewer)
+    saved = client.put(
+        url,
+        json={
+            "answers": [
+                {"key": "upgrade", "state": "addressed", "note": "Expand/contract plan added."},
+                {"key": "rollback", "state": "n/a", "area": "lifecycle"},
+            ]
+        },
+        headers=reviewer,
+    )
     assert saved.status_code == 200
     items = {i["key"]: i for i in saved.get_json()["items"]}
     assert items["upgrade"]["source"] == "reviewer" and items["upgrade"]["answered_by"] == "rita"
@@ -160,8 +177,14 @@ def test_api_put_needs_a_reviewer_token(client, db, drain, make_user) -> None:
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        ({"key": "upgrade", "state": "great"}, "Unknown state 'great'. Allowed: addressed, none, missing, concern, n/a."),
-        ({"key": "upgrade", "state": "addressed", "area": "design"}, "is in area 'lifecycle', not 'design'. Areas: monitoring"),
+        (
+            {"key": "upgrade", "state": "great"},
+            "Unknown state 'great'. Allowed: addressed, none, missing, concern, n/a.",
+        ),
+        (
+            {"key": "upgrade", "state": "addressed", "area": "design"},
+            "is in area 'lifecycle', not 'design'. Areas: monitoring",
+        ),
         ({"key": "uptime", "state": "addressed"}, "Unknown checklist item 'uptime'. Allowed: monitoring"),
         ({"state": "addressed"}, "answers[1] needs a string 'key' and a string 'state'."),
     ],
@@ -182,7 +205,10 @@ def test_api_bad_answers_get_400_naming_the_allowed_values(client, db, drain, ma
 
 def test_api_malformed_body_says_what_to_send(client, db, drain, make_user) -> None:
     reviewer = token_for(db, make_user("rita", role="reviewer"))
-    response = client.put("/api/v1/projects/nova/specs/compute-drain/checklist", data="{nope",
-                          headers=reviewer | {"Content-Type": "application/json"})
+    response = client.put(
+        "/api/v1/projects/nova/specs/compute-drain/checklist",
+        data="{nope",
+        headers=reviewer | {"Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert '{"answers": [{"key": "upgrade"' in response.get_json()["error"]["message"]

@@ -65,7 +65,11 @@ def test_a_reviewer_answer_is_a_new_row_and_history_is_kept(db, drained, make_us
     service.answer(db, rita, drained, "upgrade", "concern", "A new column needs an online migration plan.")
     service.answer(db, rita, drained, "upgrade", "addressed", "Author added the expand/contract plan on Gerrit.")
     rows = answers(db, drained, "upgrade")
-    assert [(r.source, r.state) for r in rows] == [("prefill", "none"), ("reviewer", "concern"), ("reviewer", "addressed")]
+    assert [(r.source, r.state) for r in rows] == [
+        ("prefill", "none"),
+        ("reviewer", "concern"),
+        ("reviewer", "addressed"),
+    ]
     assert rows[1].note == "A new column needs an online migration plan."  # never overwritten
     view_item = item(view_of(db, drained), "upgrade")
     assert view_item.state == "addressed" and view_item.confirmed and view_item.answered_by == "rita"
@@ -115,7 +119,9 @@ def test_an_answer_goes_stale_when_its_section_changes(db, drained, make_spec, m
 def test_a_revision_that_changes_other_sections_keeps_the_answer(db, drained, make_spec, make_user) -> None:
     rita = make_user("rita", role="reviewer")
     service.answer(db, rita, drained, "upgrade", "addressed", "")
-    make_spec("compute-drain", project=db.get(Project, drained.project_id), **dict(SECTIONS, Testing="Tempest covers it too."))
+    make_spec(
+        "compute-drain", project=db.get(Project, drained.project_id), **dict(SECTIONS, Testing="Tempest covers it too.")
+    )
     service.refresh_prefill(db, drained)
     assert not item(view_of(db, drained), "upgrade").stale
 
@@ -142,7 +148,12 @@ def test_answers_keep_the_template_version_they_were_given_against(db, drained, 
     source = copy.deepcopy(v1.source)
     source["version"] = v1.version + 1
     source["areas"][0]["items"].append(
-        {"key": "dashboards", "title": "Dashboards", "question": "Is there a dashboard?", "prefill": {"sections": ["dashboard"]}}
+        {
+            "key": "dashboards",
+            "title": "Dashboards",
+            "question": "Is there a dashboard?",
+            "prefill": {"sections": ["dashboard"]},
+        }
     )
     v2 = template.parse_template(source)
     rita = make_user("rita", role="reviewer")

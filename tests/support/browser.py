@@ -173,4 +173,3 @@ def page(chromium: Any) -> Iterator[Any]:
     context.close()
     if problems.messages:
         pytest.fail("the browser reported problems:\n" + "\n".join(problems.messages))
-

@@ -33,7 +33,9 @@ def spec_rst(title: str, name: str, project: str = "nova", sections: dict[str, s
         f"{title} helps operators.",
         "",
     ]
-    for heading, text in (sections or {"Problem description": "Operators need this.", "Proposed change": "Do it."}).items():
+    for heading, text in (
+        sections or {"Problem description": "Operators need this.", "Proposed change": "Do it."}
+    ).items():
         body += [heading, "=" * len(heading), "", text, ""]
     return "\n".join(body)
 
@@ -43,8 +45,14 @@ def make_user(db: Session) -> Callable[..., User]:
     def make(username: str | None = None, role: str = "operator", password: str = PASSWORD, **kwargs: Any) -> User:
         username = username or f"user{next(_seq)}"
         user = accounts.create_user(
-            db, None, username, email=f"{username}@example.org", role=role, password=password,
-            hasher=passwords.hasher(testing=True), **kwargs,
+            db,
+            None,
+            username,
+            email=f"{username}@example.org",
+            role=role,
+            password=password,
+            hasher=passwords.hasher(testing=True),
+            **kwargs,
         )
         db.flush()
         return user
@@ -78,8 +86,12 @@ def make_spec(db: Session, make_project: Callable[..., Project]) -> Callable[...
         text = text or spec_rst(title or name.replace("-", " ").title(), name, project.name, sections or None)
         folder = f"specs/{release}/{state.value}" if release else f"specs/{state.value}"
         item = SpecFile(
-            path=f"{folder}/{name}.rst", release=release, state=state, text=text,
-            parsed=parse_spec(text), file_name=name,
+            path=f"{folder}/{name}.rst",
+            release=release,
+            state=state,
+            text=text,
+            parsed=parse_spec(text),
+            file_name=name,
         )
         upsert_spec_file(db, None, project, item)
         db.flush()
@@ -91,9 +103,18 @@ def make_spec(db: Session, make_project: Callable[..., Project]) -> Callable[...
 
 @pytest.fixture
 def make_comment(db: Session) -> Callable[..., Comment]:
-    def make(spec: Spec, body: str = "A comment.", source: str = "portal", author: User | None = None, **kwargs: Any) -> Comment:
-        comment = Comment(spec_id=spec.id, source=source, body=body, body_html=render_markdown(body),
-                          author_id=author.id if author else None, author_name=kwargs.pop("author_name", ""), **kwargs)
+    def make(
+        spec: Spec, body: str = "A comment.", source: str = "portal", author: User | None = None, **kwargs: Any
+    ) -> Comment:
+        comment = Comment(
+            spec_id=spec.id,
+            source=source,
+            body=body,
+            body_html=render_markdown(body),
+            author_id=author.id if author else None,
+            author_name=kwargs.pop("author_name", ""),
+            **kwargs,
+        )
         db.add(comment)
         db.flush()
         return comment

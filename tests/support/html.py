@@ -6,9 +6,10 @@ import re
 from html import unescape
 
 
-
 def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page
+    )
     if not match:
         raise AssertionError("no CSRF token in the page")
     return unescape(match.group(1))
