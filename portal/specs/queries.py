@@ -205,21 +205,37 @@ class ActivityItem:
     spec_name: str | None
     spec_title: str | None
     actor_name: str | None
+    count: int = 1  # consecutive events of the same kind on the same spec, shown as one line
 
 
 def recent_activity(session: Session, *, project_id: int | None = None, limit: int = 15) -> list[ActivityItem]:
-    """Newest events with the names they refer to, in one query."""
+    """Newest events with the names they refer to, in one query.
+
+    A run of events of one kind on one spec (an import of twenty comments)
+    reads as one line with a count, so the feed shows what happened, not rows.
+    """
     stmt = (
         select(Event, Project.name, Spec.name, Spec.title, User.username)
         .outerjoin(Project, Project.id == Event.project_id)
         .outerjoin(Spec, Spec.id == Event.spec_id)
         .outerjoin(User, User.id == Event.actor_id)
         .order_by(Event.id.desc())
-        .limit(limit)
+        .limit(limit * 10)
     )
     if project_id is not None:
         stmt = stmt.where(Event.project_id == project_id)
-    return [ActivityItem(*row) for row in session.execute(stmt)]
+    items: list[ActivityItem] = []
+    for row in session.execute(stmt):
+        item = ActivityItem(*row)
+        last = items[-1] if items else None
+        if last is not None and last.event.kind == item.event.kind and last.event.spec_id == item.event.spec_id \
+                and item.event.spec_id is not None:
+            last.count += 1
+            continue
+        if len(items) == limit:
+            break
+        items.append(item)
+    return items
 
 
 def _filtered(project: Project, flt: SpecFilter) -> Select[Any]:
