@@ -119,8 +119,10 @@ def chromium() -> Iterator[Any]:
         if os.environ.get("PORTAL_REQUIRE_BROWSER") == "1":
             pytest.fail(message + " (PORTAL_REQUIRE_BROWSER=1: browser tests are mandatory here)")
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do: a loaded CI machine is slower than a laptop.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
