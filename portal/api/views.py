@@ -57,9 +57,13 @@ def get_spec(project_name: str, spec_name: str) -> Response:
     comments = queries.comment_count(db, spec)
     body = serialize.spec_detail(spec, current_revision(spec.revisions), queries.release_history(spec), comments)
     view = checklist.checklist_view(db, spec, spec.revisions)
-    body["checklist"] = checklist_api.summary_json(view) | {
-        "url": url_for("api.get_checklist", project_name=project_name, spec_name=spec_name, _external=True)
-    }
+    checked = any(item.history for item in view.items)  # as in lists: null until first prefilled or answered
+    body["checklist"] = (
+        checklist_api.summary_json(view)
+        | {"url": url_for("api.get_checklist", project_name=project_name, spec_name=spec_name, _external=True)}
+        if checked
+        else None
+    )
     return jsonify(body)
 
 
