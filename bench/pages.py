@@ -3,6 +3,7 @@
     python bench/pages.py [--specs 10000] [--comments 100000] [--duration 10]
                           [--connections 4] [--workers 2] [--keep DIR]
                           [--database-url postgresql+psycopg://...] [--server portal|gunicorn]
+                          [--client auto|wrk|python] [--analyze] [--extra PATH]
 
 1. Creates a fresh instance in a temporary folder (SQLite unless
    ``--database-url``), migrates it and seeds it (``bench/seed.py``).
@@ -14,7 +15,7 @@
    in-process (Flask test client) with the time spent in SQL.
 
 It prints figures; it never passes or fails. The server is stopped on exit,
-on errors and on Ctrl-C.
+on errors, on Ctrl-C and on SIGTERM. See bench/README.md for how to read them.
 """
 
 from __future__ import annotations
@@ -221,7 +222,8 @@ class Server:
             command = [sys.executable, "-m", "gunicorn", "portal.wsgi:app", "--worker-class", "sync",
                        "--workers", str(args.workers), "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"]
         self.log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        # cwd: the instance, not the checkout, so PYTHONPATH decides which `portal` is served
+        self.process = subprocess.Popen(command, env=env, cwd=instance, stdout=self.log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
 
     def wait_healthy(self) -> float:
