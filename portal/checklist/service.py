@@ -447,16 +447,7 @@ def refresh_all(session: Session, project_id: int | None = None) -> int:
     for spec in session.scalars(stmt).all():
         refresh_prefill(session, spec)
         count += 1
+    # Scores may have changed everywhere: one event says so (pages cached on the event id notice).
+    events.record(session, "checklist.refreshed", project_id=project_id, specs=count,
+                  template_version=templates.latest().version)
     return count
-
-
-def gaps_for(session: Session, spec_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
-    """Gap item keys per spec for a page of specs (one query)."""
-    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    if not spec_ids:
-        return out
-    for spec_id, key, kind in session.execute(
-        select(ChecklistGap.spec_id, ChecklistGap.item_key, ChecklistGap.kind).where(ChecklistGap.spec_id.in_(spec_ids))
-    ):
-        out[spec_id].append((key, kind))
-    return out

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
@@ -34,6 +34,13 @@ class Comment(Base):
         UniqueConstraint("source", "external_id"),
         CheckConstraint(f"source IN ({_SOURCES})", name="source"),
         Index("ix_comments_spec_id_created_at", "spec_id", "created_at"),
+        # Counting a spec's live comments reads only this index.
+        Index(
+            "ix_comments_spec_id_live",
+            "spec_id",
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -43,6 +43,9 @@ class Spec(Base):
         CheckConstraint(f"state IN ({_STATES})", name="state"),
         Index("ix_specs_project_id_release_rank", "project_id", "release_rank"),
         Index("ix_specs_project_id_last_activity_at", "project_id", "last_activity_at"),
+        # The project page's release menu and state filter read these, not the table.
+        Index("ix_specs_project_id_release", "project_id", "release"),
+        Index("ix_specs_project_id_state", "project_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -259,45 +259,56 @@ def _filtered(project: Project, flt: SpecFilter) -> Select[Any]:
 
 
 def list_specs(session: Session, project: Project, flt: SpecFilter) -> Page:
-    """One page of a project's specs with comment counts and checklist gaps: three queries whatever the size."""
+    """One page of a project's specs with comment counts and checklist gaps: four queries whatever the size.
+
+    The page's ids are chosen first from the indexes alone (filter, sort,
+    offset, limit); the per-row counts are then computed for those 50 rows
+    only, not for every spec of the project.
+    """
     base = _filtered(project, flt)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(base.with_only_columns(Spec.id).subquery())) or 0
     comment_count = (
         select(func.count())
         .where(Comment.spec_id == Spec.id, Comment.deleted_at.is_(None))
         .correlate(Spec)
         .scalar_subquery()
     )
-    has_gerrit = exists().where(SpecReview.spec_id == Spec.id).correlate(Spec)
-    has_file = exists().where(SpecRevision.spec_id == Spec.id, SpecRevision.source == "file").correlate(Spec)
     order_col = SORTS[flt.sort]
     if order_col is None:
         order_col = comment_count
+    ids_stmt = base.with_only_columns(Spec.id)
+    if flt.sort == "score":
+        ids_stmt = ids_stmt.outerjoin(ChecklistSummary, ChecklistSummary.spec_id == Spec.id)
     order = order_col.desc() if flt.descending else order_col.asc()
     if flt.sort == "score":
         order = order.nulls_last()
-    stmt = (
-        base.add_columns(
-            comment_count.label("comment_count"), has_gerrit.label("has_gerrit"), has_file.label("has_file"),
-            ChecklistSummary.score,
-        )
-        .outerjoin(ChecklistSummary, ChecklistSummary.spec_id == Spec.id)
-        .order_by(order, Spec.name.asc())
-        .offset((flt.page - 1) * flt.per_page)
-        .limit(flt.per_page)
+    # Ties read alphabetically; for the default sort (activity, which rarely ties) they are
+    # broken by id in the same direction, so the (project, last_activity_at) index serves it.
+    if flt.sort == "activity":
+        tie = Spec.id.desc() if flt.descending else Spec.id.asc()
+    else:
+        tie = Spec.name.asc()
+    ids = list(
+        session.scalars(ids_stmt.order_by(order, tie).offset((flt.page - 1) * flt.per_page).limit(flt.per_page))
     )
-    rows = [
-        SpecRow(spec=row[0], comment_count=row[1], has_gerrit=bool(row[2]), has_file=bool(row[3]), score=row[4])
+    if not ids:
+        return Page(items=[], total=total, page=flt.page, per_page=flt.per_page)
+    has_gerrit = exists().where(SpecReview.spec_id == Spec.id).correlate(Spec)
+    has_file = exists().where(SpecRevision.spec_id == Spec.id, SpecRevision.source == "file").correlate(Spec)
+    stmt = (
+        select(Spec, comment_count, has_gerrit, has_file, ChecklistSummary.score)
+        .outerjoin(ChecklistSummary, ChecklistSummary.spec_id == Spec.id)
+        .where(Spec.id.in_(ids))
+    )
+    by_id = {
+        row[0].id: SpecRow(spec=row[0], comment_count=row[1], has_gerrit=bool(row[2]), has_file=bool(row[3]),
+                           score=row[4])
         for row in session.execute(stmt)
-    ]
-    by_id = {row.spec.id: row for row in rows}
-    if by_id:
-        gaps = select(ChecklistGap.spec_id, ChecklistGap.item_key, ChecklistGap.kind).where(
-            ChecklistGap.spec_id.in_(by_id)
-        )
-        for spec_id, key, kind in session.execute(gaps.order_by(ChecklistGap.kind.desc(), ChecklistGap.item_key)):
-            by_id[spec_id].gaps.append((key, kind))
-    return Page(items=rows, total=total, page=flt.page, per_page=flt.per_page)
+    }
+    gaps = select(ChecklistGap.spec_id, ChecklistGap.item_key, ChecklistGap.kind).where(ChecklistGap.spec_id.in_(ids))
+    for spec_id, key, kind in session.execute(gaps.order_by(ChecklistGap.kind.desc(), ChecklistGap.item_key)):
+        by_id[spec_id].gaps.append((key, kind))
+    return Page(items=[by_id[i] for i in ids], total=total, page=flt.page, per_page=flt.per_page)
 
 
 def releases_of(session: Session, project: Project) -> list[str]:

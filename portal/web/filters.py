@@ -6,18 +6,21 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
 
 from portal.clock import as_utc, now
 
 
 def _zone() -> ZoneInfo:
-    name = getattr(current_user, "timezone", None) or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The reader's time zone, looked up once per request (list pages format hundreds of dates)."""
+    if "reader_zone" not in g:
+        name = getattr(current_user, "timezone", None) or "UTC"
+        try:
+            g.reader_zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            g.reader_zone = ZoneInfo("UTC")
+    return g.reader_zone
 
 
 def local_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

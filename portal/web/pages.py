@@ -12,6 +12,7 @@ from portal.http.session import get_db, settings
 from portal.models import Project
 from portal.specs import queries
 from portal.specs.service import get_project
+from portal.web.pagecache import cached_for_anonymous
 from portal.web.specview import spec_page_context
 
 bp = Blueprint("pages", __name__)
@@ -32,6 +33,7 @@ def home() -> str:
 
 
 @bp.get("/projects/<project_name>")
+@cached_for_anonymous
 def project(project_name: str) -> str:
     db = get_db()
     proj = get_project(db, project_name)

@@ -73,7 +73,7 @@ def test_project_page_queries_do_not_grow_with_specs(client, db, make_project, g
     large = measure(count_queries, client, "/projects/nova")
 
     assert large == small
-    assert large <= 5
+    assert large <= 7  # one of them is the page cache's freshness check
 
 
 def test_filtered_and_sorted_project_page_queries_do_not_grow(client, db, make_project, grow, count_queries):
@@ -86,7 +86,7 @@ def test_filtered_and_sorted_project_page_queries_do_not_grow(client, db, make_p
     large = measure(count_queries, client, url)
 
     assert large == small
-    assert large <= 5
+    assert large <= 7  # one of them is the page cache's freshness check
 
 
 def test_api_spec_list_queries_do_not_grow_with_specs(client, db, make_project, grow, count_queries):
@@ -98,7 +98,7 @@ def test_api_spec_list_queries_do_not_grow_with_specs(client, db, make_project, 
     large = measure(count_queries, client, "/api/v1/projects/nova/specs?per_page=200")
 
     assert large == small
-    assert large <= 4
+    assert large <= 5
 
 
 def test_home_page_queries_do_not_grow_with_projects_and_specs(client, db, make_project, grow, count_queries):
