@@ -8,17 +8,11 @@ from sqlalchemy import select
 from portal.accounts import service as accounts
 from portal.checklist import service as checklist
 from portal.models import ChecklistAnswer
+from tests.checklist import DRAIN_SECTIONS
 from tests.support.factories import login
 from tests.support.html import csrf_token, text_of
 
-SECTIONS = {
-    "Problem description": "Operators cannot drain a compute host cleanly.",
-    "Proposed change": "Add a drain mode to nova-compute.",
-    "Data model impact": "A new column ``drain_state`` is added to the services table.",
-    "Upgrade impact": "None",
-    "Testing": "Functional tests cover drain and undrain.",
-    "Documentation Impact": "The admin guide gets a drain section.",
-}
+SECTIONS = DRAIN_SECTIONS
 
 
 @pytest.fixture

@@ -10,15 +10,9 @@ from sqlalchemy import select
 from portal.checklist import service, template
 from portal.errors import InvalidInput, PermissionDenied
 from portal.models import ChecklistAnswer, ChecklistGap, ChecklistSummary, ChecklistTemplate, Project, SpecRevision
+from tests.checklist import DRAIN_SECTIONS
 
-SECTIONS = {
-    "Problem description": "Operators cannot drain a compute host cleanly.",
-    "Proposed change": "Add a drain mode to nova-compute.",
-    "Data model impact": "A new column ``drain_state`` is added to the services table.",
-    "Upgrade impact": "None",
-    "Testing": "Functional tests cover drain and undrain.",
-    "Documentation Impact": "The admin guide gets a drain section.",
-}
+SECTIONS = DRAIN_SECTIONS
 
 
 def revisions_of(db, spec):
