@@ -19,7 +19,6 @@ from portal.checklist.prefill import (
     Concern,
     ItemResult,
     SpecText,
-    first_sentences,
     heading,
     judge,
     sentence_around,
@@ -87,8 +86,13 @@ def _silent(result: ItemResult) -> bool:
     return result.state != ADDRESSED
 
 
+def _schema_change(spec: SpecText) -> str | None:
+    """A quote from Data model impact that describes a schema change, if it does."""
+    return _find(spec, _section(spec, r"data ?model"), _SCHEMA)
+
+
 def schema_without_upgrade(spec: SpecText, items: dict[str, ItemResult]) -> Concern | None:
-    quote = _find(spec, _section(spec, r"data ?model"), _SCHEMA)
+    quote = _schema_change(spec)
     if quote and _silent(items["upgrade"]):
         return Concern(
             "schema_without_upgrade",
@@ -100,7 +104,7 @@ def schema_without_upgrade(spec: SpecText, items: dict[str, ItemResult]) -> Conc
 
 
 def schema_without_rollback(spec: SpecText, items: dict[str, ItemResult]) -> Concern | None:
-    quote = _find(spec, _section(spec, r"data ?model"), _SCHEMA)
+    quote = _schema_change(spec)
     if quote and _silent(items["rollback"]):
         return Concern(
             "schema_without_rollback",
@@ -169,19 +173,20 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# The item states the rules read.
+_RULE_INPUTS = {"upgrade", "rollback", "config", "docs", "ha", "monitoring"}
+
+
 def apply_crosschecks(results: Iterable[ItemResult], spec: SpecText) -> list[ItemResult]:
     """Attach each rule's concern to the item it concerns (items absent from the template are skipped)."""
     ordered = list(results)
     by_key = {r.key: r for r in ordered}
+    if not _RULE_INPUTS <= by_key.keys():  # every template keeps these stable keys
+        return ordered
     added: dict[str, list[Concern]] = {}
     for rule in RULES:
-        needed = {"upgrade", "rollback", "config", "docs", "ha", "monitoring"}
-        if not needed <= by_key.keys():
-            continue
         concern = rule.check(spec, by_key)
         if concern is not None:
             added.setdefault(rule.item, []).append(concern)
     return [replace(r, concerns=r.concerns + tuple(added.get(r.key, ()))) for r in ordered]
 
-
-__all__ = ["RULES", "Rule", "apply_crosschecks", "first_sentences"]

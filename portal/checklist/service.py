@@ -117,7 +117,7 @@ def refresh_prefill(
             )
         )
     session.flush()
-    summarize(session, spec, tmpl)
+    summarize(session, spec, tmpl, revisions)
     return result
 
 
@@ -199,7 +199,7 @@ def answer(
         state=state,
         answer_id=row.id,
     )
-    summarize(session, spec, tmpl)
+    summarize(session, spec, tmpl, revisions)
     return row
 
 
@@ -399,10 +399,13 @@ def _score(items: list[ItemView]) -> int:
     return round(100 * sum(1 for i in counted if not i.is_gap) / len(counted))
 
 
-def summarize(session: Session, spec: Spec, tmpl: Template | None = None) -> ChecklistSummary:
-    """Recompute the spec's score and gap rows from its current answers."""
+def summarize(
+    session: Session, spec: Spec, tmpl: Template | None = None, revisions: list[SpecRevision] | None = None
+) -> ChecklistSummary:
+    """Recompute the spec's score and gap rows from its current answers (``revisions`` if already loaded)."""
     tmpl = tmpl or templates.latest()
-    revisions = list(session.scalars(select(SpecRevision).where(SpecRevision.spec_id == spec.id)))
+    if revisions is None:
+        revisions = list(session.scalars(select(SpecRevision).where(SpecRevision.spec_id == spec.id)))
     view = checklist_view(session, spec, revisions)
     summary = session.get(ChecklistSummary, spec.id)
     if summary is None:

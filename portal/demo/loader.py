@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from portal.accounts import service as accounts
 from portal.importers.specs_tree import ImportReport, import_tree
-from portal.models import CommentSource, Project, Spec, User
+from portal.models import Comment, CommentSource, Project, Spec, User
 from portal.reviews import service as reviews
 from portal.specs import service as specs
 
@@ -191,8 +191,6 @@ def _comment(
     ).hexdigest()[:12]
     external_id = f"demo:{project.name}/{spec.name}:{raw.get('external_id') or fingerprint}"
     if source == CommentSource.PORTAL:
-        from portal.models import Comment
-
         if session.scalar(select(Comment.id).where(Comment.source == source.value, Comment.external_id == external_id)):
             report.comments_existing += 1
             return
