@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection
 from portal.db import migrations
 from portal.db.engine import make_engine
 from portal.markup import render_markdown
-from portal.models import Comment, Event, Project, Spec, SpecReview, SpecRevision, User
+from portal.models import Comment, Event, Project, Spec, GerritChange, SpecRevision, User
 from portal.specs.document import parse_spec
 from portal.specs.releases import release_rank
 
@@ -456,7 +456,7 @@ def seed(engine: Engine, config: SeedConfig | None = None) -> SeedResult:
                 "subject": f"Add spec for {spec['name']}", "owner_name": rng.choice(_PEOPLE),
                 "current_patch_set": rng.randint(1, 25),
                 "url": f"https://review.opendev.org/c/openstack/{project_name}-specs/+/{change_number}",
-                "votes": [{"label": "Code-Review", "value": rng.choice((-1, 1, 2)), "by": rng.choice(_PEOPLE)}
+                "labels": [{"label": "Code-Review", "value": rng.choice((-1, 1, 2)), "by": rng.choice(_PEOPLE)}
                           for _ in range(rng.randint(0, 4))],
                 "approved_by": rng.choice(_PEOPLE) if status == "MERGED" else None,
                 "created_at": spec["created_at"], "updated_at": updated,
@@ -525,7 +525,7 @@ def seed(engine: Engine, config: SeedConfig | None = None) -> SeedResult:
             spec["last_activity_at"] = max(spec["last_activity_at"], stamps[-1])
 
     counts: dict[str, int] = {}
-    tables = [Project.__table__, User.__table__, Spec.__table__, SpecRevision.__table__, SpecReview.__table__,
+    tables = [Project.__table__, User.__table__, Spec.__table__, SpecRevision.__table__, GerritChange.__table__,
               Comment.__table__, Event.__table__]
     # comments are generated before the specs are written: they set last_activity_at
     comment_list = list(comment_rows())
@@ -540,7 +540,7 @@ def seed(engine: Engine, config: SeedConfig | None = None) -> SeedResult:
         counts["users"] = _insert(conn, User.__table__, users)
         counts["specs"] = _insert(conn, Spec.__table__, specs)
         counts["spec_revisions"] = _insert(conn, SpecRevision.__table__, revisions)
-        counts["spec_reviews"] = _insert(conn, SpecReview.__table__, reviews)
+        counts["gerrit_changes"] = _insert(conn, GerritChange.__table__, reviews)
         counts["comments"] = _insert(conn, Comment.__table__, comment_list)
         if checklists is not None:
             summary_table, gap_table, summaries, gaps = checklists

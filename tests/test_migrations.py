@@ -168,3 +168,42 @@ def test_new_revisions_get_the_dated_file_name(tmp_path: Path) -> None:
     assert match["rev"] == script.revision  # type: ignore[union-attr]
     assert match["slug"] == "add_widget_table"
     assert script.down_revision == migrations.head_revision("sqlite://")  # type: ignore[union-attr]
+
+
+def test_renaming_spec_reviews_to_gerrit_changes_keeps_rows_both_ways(migration_url: str) -> None:
+    """An upgrade from the previous head on a database with data in it loses nothing (and back)."""
+    migrations.upgrade(migration_url, "2c1a04a13864")
+    engine = make_engine(migration_url)
+    stamp = "2025-01-02 03:04:05+00:00"
+    labels = '[{"label": "Code-Review", "value": 2, "by": "Ada"}]'
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO projects (id, name, title, description, created_at) "
+                              "VALUES (1, 'nova', 'Nova', '', :t)"), {"t": stamp})
+            conn.execute(text("INSERT INTO specs (id, project_id, name, title, summary, state, release_rank, "
+                              "created_at, updated_at, last_activity_at) "
+                              "VALUES (1, 1, 'live-resize', 'Live resize', '', 'approved', 0, :t, :t, :t)"),
+                         {"t": stamp})
+            conn.execute(text("INSERT INTO spec_reviews (id, spec_id, repo, change_number, change_id, status, "
+                              "subject, owner_name, current_patch_set, votes, created_at, updated_at) VALUES "
+                              "(7, 1, 'openstack/nova-specs', 4242, 'I1', 'MERGED', 'Live resize', 'Ada', 3, "
+                              ":v, :t, :t)"), {"v": labels, "t": stamp})
+        migrations.upgrade(migration_url, "5b7e2f9c1a40")
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT id, change_number, status, labels FROM gerrit_changes")).one()
+        assert (row.id, row.change_number, row.status) == (7, 4242, "MERGED")
+        assert "Code-Review" in str(row.labels)
+        # New rows still get fresh ids after the rename (PostgreSQL's sequence came along).
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO gerrit_changes (spec_id, repo, change_number, change_id, status, "
+                              "subject, owner_name, current_patch_set, labels, created_at, updated_at) VALUES "
+                              "(1, 'openstack/nova-specs', 4243, 'I2', 'NEW', 'x', 'Bo', 1, '[]', :t, :t)"),
+                         {"t": stamp})
+        migrations.downgrade(migration_url, "2c1a04a13864")
+        with engine.connect() as conn:
+            numbers = conn.execute(text("SELECT change_number FROM spec_reviews ORDER BY 1")).scalars().all()
+            votes = conn.execute(text("SELECT votes FROM spec_reviews WHERE change_number = 4242")).scalar_one()
+        assert numbers == [4242, 4243]
+        assert "Code-Review" in str(votes)
+    finally:
+        engine.dispose()

@@ -21,6 +21,7 @@ from portal.accounts import passwords
 from portal.accounts.secrets import API_TOKEN_PREFIX, new_token, token_hash
 from portal.audit import audit
 from portal.clock import as_utc, now
+from portal.db.unit import separate_transaction
 from portal.errors import AuthenticationRequired, Conflict, InvalidInput, NotFound, TooManyAttempts
 from portal.models import ApiToken, LoginAttempt, Project, Role, User, UserSession
 
@@ -110,8 +111,8 @@ def authenticate(
     :class:`AuthenticationRequired` with one message for every wrong
     combination (it never tells which part was wrong). Failures are counted
     per account whether the user typed the user name or the email address.
-    The failed attempt is flushed before raising: the caller must still
-    commit it, or the throttle never sees it.
+    A failure is counted in its own transaction (:func:`record_failed_login`),
+    so it counts even though the request that carried it is rolled back.
     """
     login = username.strip().lower()[:254]
     user = session.scalar(select(User).where((User.username == login) | (func.lower(User.email) == login)))
@@ -119,19 +120,31 @@ def authenticate(
     check_throttle(session, key, address, limits)
     password_ok = _verify(hasher, user.password_hash if user is not None else None, password)
     ok = user is not None and password_ok and user.is_active
-    session.add(LoginAttempt(username=key, address=address[:64], succeeded=ok))
     if not ok or user is None:
-        session.flush()
+        record_failed_login(session, key, address)
         if user is not None and password_ok and not user.is_active:
             # Only someone who knows the password learns the account is disabled.
             raise AuthenticationRequired("This account is disabled. Ask a portal admin if you need it back.")
         raise AuthenticationRequired("Wrong user name or password. Check both and try again.")
     if user.password_hash and hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
+    session.add(LoginAttempt(username=key, address=address[:64], succeeded=True))
     user.last_login_at = now()
     audit(session, user, "user.login", target_type="user", target_id=user.id, address=address)
     session.flush()
     return user
+
+
+def record_failed_login(session: Session, login: str, address: str) -> None:
+    """Count a failed login so that it outlives the rollback of the request that carried it.
+
+    A failed login changes nothing else, so the caller's transaction is
+    rolled back first (it holds only reads); the counter then commits in a
+    short transaction of its own (``portal.db.unit.separate_transaction``).
+    """
+    session.rollback()
+    with separate_transaction(session) as own:
+        own.add(LoginAttempt(username=login, address=address[:64], succeeded=False))
 
 
 def _verify(hasher: PasswordHasher, stored: str | None, password: str) -> bool:
@@ -244,8 +257,7 @@ def change_password(
         check_throttle(session, user.username, address, limits)
     if not _verify(hasher, user.password_hash, current):
         if limits is not None:
-            session.add(LoginAttempt(username=user.username, address=address[:64], succeeded=False))
-            session.flush()
+            record_failed_login(session, user.username, address)
         raise InvalidInput("The current password is wrong; nothing was changed.", {"current_password": "wrong"})
     passwords.check_policy(new, username=user.username)
     if new == current:

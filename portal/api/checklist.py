@@ -11,7 +11,7 @@ from portal.checklist import service as checklist
 from portal.checklist.service import ChecklistView, ItemView
 from portal.errors import InvalidInput
 from portal.http.auth import actor, require_role
-from portal.http.session import commit, get_db
+from portal.http.session import get_db
 from portal.models import Role
 from portal.specs import queries
 
@@ -97,7 +97,6 @@ def put_checklist(project_name: str, spec_name: str) -> Response:
         checklist.answer(
             db, actor(), spec, raw["key"], raw["state"], note, area=area if isinstance(area, str) else None
         )
-    commit()
     spec = queries.get_spec(db, project_name, spec_name)
     return jsonify(view_json(checklist.checklist_view(db, spec, spec.revisions)))
 

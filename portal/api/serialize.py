@@ -8,7 +8,7 @@ from typing import Any
 from flask import url_for
 
 from portal.clock import as_utc
-from portal.models import Project, Spec, SpecReview, SpecRevision
+from portal.models import Project, Spec, GerritChange, SpecRevision
 from portal.specs.queries import Page, ProjectSummary, SpecRow
 
 
@@ -103,7 +103,7 @@ def revision(rev: SpecRevision) -> dict[str, Any]:
     }
 
 
-def review(r: SpecReview) -> dict[str, Any]:
+def review(r: GerritChange) -> dict[str, Any]:
     return {
         "change_number": r.change_number,
         "change_id": r.change_id,
@@ -113,7 +113,7 @@ def review(r: SpecReview) -> dict[str, Any]:
         "owner": r.owner_name,
         "current_patch_set": r.current_patch_set,
         "url": r.url,
-        "votes": r.votes,
+        "labels": r.labels,
         "approved_by": r.approved_by,
         "created_at": iso(r.created_at),
         "updated_at": iso(r.updated_at),
@@ -127,10 +127,10 @@ def spec_detail(
     return _spec_base(spec, spec.project.name) | {
         "project": spec.project.name,
         "comment_count": comment_count,
-        "has_gerrit": bool(spec.reviews),
+        "has_gerrit": bool(spec.gerrit_changes),
         "created_at": iso(spec.created_at),
         "release_history": [revision(r) for r in history],
-        "reviews": [review(r) for r in spec.reviews],
+        "reviews": [review(r) for r in spec.gerrit_changes],
         "document": None
         if current is None
         else {

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.db.engine import make_engine, make_session_factory
 from portal.db.migrations import pending_message
+from portal.db.unit import unit_of_work
 from portal.errors import PortalError, SettingsError
 from portal.settings import Settings, load_settings
 
@@ -51,17 +52,13 @@ class Context:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session for one command: commit at the end, roll back on any error."""
+        """The command's unit of work: commit once at the end (and run its hooks), roll back on any error.
+
+        Long commands commit each batch with ``portal.db.unit.commit_batch``.
+        """
         self.require_current_schema()
-        session = make_session_factory(self.engine)()
-        try:
+        with unit_of_work(make_session_factory(self.engine)) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
 
 class PortalGroup(click.Group):

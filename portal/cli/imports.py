@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from portal.cli import Context, pass_context
+from portal.db.unit import commit_batch
 from portal.importers.specs_tree import import_tree
 from portal.specs.service import get_project
 
@@ -32,7 +33,7 @@ def specs(ctx: Context, project_name: str, directory: Path) -> None:
     with ctx.session() as session:
         project = get_project(session, project_name)
         progress = _progress_printer()
-        report = import_tree(session, None, project, directory, progress=progress, commit=session.commit)
+        report = import_tree(session, None, project, directory, progress=progress, commit=lambda: commit_batch(session))
     click.echo("", err=True) if sys.stderr.isatty() else None
     for path, reason in report.skipped:
         click.echo(f"skipped {path}: {reason}")

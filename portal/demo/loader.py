@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from portal.accounts import service as accounts
 from portal.importers.specs_tree import ImportReport, import_tree
 from portal.models import Comment, CommentSource, Project, Spec, User
-from portal.reviews import service as reviews
+from portal.discussion import service as reviews
 from portal.specs import service as specs
 
 
@@ -122,10 +122,10 @@ def _load(session: Session, root: Path, hasher: PasswordHasher) -> DemoReport:
         )
         report.blueprints[specs.apply_blueprint(session, None, projects[raw["project"]], data)] += 1
 
-    for raw in _load_yaml(root, "reviews.yaml"):
+    for raw in _load_yaml(root, "gerrit_changes.yaml"):
         project = projects[raw["project"]]
         spec = _spec(session, project, raw["name"])
-        data = specs.ReviewData(
+        data = specs.GerritChangeData(
             repo=project.gerrit_repo or f"openstack/{project.name}-specs",
             change_number=int(raw["change_number"]),
             change_id=raw.get("change_id", ""),
@@ -134,12 +134,12 @@ def _load(session: Session, root: Path, hasher: PasswordHasher) -> DemoReport:
             owner_name=raw.get("owner", ""),
             current_patch_set=int(raw.get("current_patch_set", 1)),
             url=f"https://review.opendev.org/c/{project.gerrit_repo}/+/{raw['change_number']}",
-            votes=tuple(raw.get("votes") or ()),
+            labels=tuple(raw.get("labels") or ()),
             created_at=_when(raw.get("created")),
             updated_at=_when(raw.get("updated")),
             submitted_at=_when(raw.get("submitted")),
         )
-        report.reviews[specs.upsert_review(session, None, spec, data)] += 1
+        report.reviews[specs.upsert_gerrit_change(session, None, spec, data)] += 1
 
     for raw in _load_yaml(root, "discussions.yaml"):
         _comment(session, projects[raw["project"]], raw, users, report)

@@ -138,8 +138,7 @@ def load_api_token() -> None:
         raise AuthenticationRequired("Unknown or revoked API token. Create a new one on your account page.")
     user, token = found
     if token.last_used_at is None or now() - token.last_used_at > TOKEN_TOUCH_INTERVAL:
-        token.last_used_at = now()
-        get_db().commit()
+        token.last_used_at = now()  # committed with the request's own unit of work
     g.api_user = user
 
 

@@ -81,8 +81,8 @@ class Spec(Base):
     revisions: Mapped[list[SpecRevision]] = relationship(
         back_populates="spec", lazy="raise", order_by="SpecRevision.id", cascade="all, delete-orphan"
     )
-    reviews: Mapped[list[SpecReview]] = relationship(
-        back_populates="spec", lazy="raise", order_by="SpecReview.change_number", cascade="all, delete-orphan"
+    gerrit_changes: Mapped[list[GerritChange]] = relationship(
+        back_populates="spec", lazy="raise", order_by="GerritChange.change_number", cascade="all, delete-orphan"
     )
 
 
@@ -113,10 +113,10 @@ class SpecRevision(Base):
     spec: Mapped[Spec] = relationship(back_populates="revisions", lazy="raise")
 
 
-class SpecReview(Base):
+class GerritChange(Base):
     """One Gerrit change of a spec file."""
 
-    __tablename__ = "spec_reviews"
+    __tablename__ = "gerrit_changes"
     __table_args__ = (UniqueConstraint("repo", "change_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,10 +129,10 @@ class SpecReview(Base):
     owner_name: Mapped[str] = mapped_column(String(200), default="")
     current_patch_set: Mapped[int] = mapped_column(default=1)
     url: Mapped[str | None] = mapped_column(String(500))
-    votes: Mapped[list[Any]] = mapped_column(default=list)  # [{"label", "value", "by"}]
+    labels: Mapped[list[Any]] = mapped_column(default=list)  # [{"label", "value", "by"}]
     approved_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
     submitted_at: Mapped[datetime | None]
 
-    spec: Mapped[Spec] = relationship(back_populates="reviews", lazy="raise")
+    spec: Mapped[Spec] = relationship(back_populates="gerrit_changes", lazy="raise")

@@ -22,7 +22,7 @@ from portal.models import (
     Event,
     Project,
     Spec,
-    SpecReview,
+    GerritChange,
     SpecRevision,
     SpecState,
     User,
@@ -245,7 +245,7 @@ def _filtered(project: Project, flt: SpecFilter) -> Select[Any]:
     if flt.release:
         stmt = stmt.where(Spec.release == flt.release) if flt.release != "none" else stmt.where(Spec.release.is_(None))
     if flt.source == "gerrit":
-        stmt = stmt.where(exists().where(SpecReview.spec_id == Spec.id))
+        stmt = stmt.where(exists().where(GerritChange.spec_id == Spec.id))
     elif flt.source == "launchpad":
         stmt = stmt.where(Spec.lp_definition_status.is_not(None))
     elif flt.source == "file":
@@ -293,7 +293,7 @@ def list_specs(session: Session, project: Project, flt: SpecFilter) -> Page:
     )
     if not ids:
         return Page(items=[], total=total, page=flt.page, per_page=flt.per_page)
-    has_gerrit = exists().where(SpecReview.spec_id == Spec.id).correlate(Spec)
+    has_gerrit = exists().where(GerritChange.spec_id == Spec.id).correlate(Spec)
     has_file = exists().where(SpecRevision.spec_id == Spec.id, SpecRevision.source == "file").correlate(Spec)
     stmt = (
         select(Spec, comment_count, has_gerrit, has_file, ChecklistSummary.score)
@@ -325,7 +325,7 @@ def get_spec(session: Session, project_name: str, spec_name: str) -> Spec:
         select(Spec)
         .join(Project, Project.id == Spec.project_id)
         .where(Project.name == project_name, Spec.name == spec_name)
-        .options(selectinload(Spec.project), selectinload(Spec.revisions), selectinload(Spec.reviews))
+        .options(selectinload(Spec.project), selectinload(Spec.revisions), selectinload(Spec.gerrit_changes))
     )
     if spec is None:
         raise NotFound(
@@ -402,7 +402,7 @@ def timeline(session: Session, spec: Spec) -> list[TimelineEntry]:
                 anchor=f"revision-{rev.id}",
             )
         )
-    for review in spec.reviews:
+    for review in spec.gerrit_changes:
         entries.append(
             TimelineEntry(
                 at=review.updated_at,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal import events
 from portal.clock import now
 from portal.errors import Conflict, InvalidInput, NotFound
-from portal.models import Project, Spec, SpecReview, SpecRevision, SpecState, User
+from portal.models import Project, Spec, GerritChange, SpecRevision, SpecState, User
 from portal.specs.document import ParsedSpec
 from portal.specs.releases import release_rank
 
@@ -250,7 +250,7 @@ def apply_blueprint(session: Session, actor: User | None, project: Project, data
 
 
 @dataclass(frozen=True)
-class ReviewData:
+class GerritChangeData:
     """One Gerrit change of a spec file."""
 
     repo: str
@@ -261,22 +261,22 @@ class ReviewData:
     owner_name: str = ""
     current_patch_set: int = 1
     url: str | None = None
-    votes: tuple[dict[str, Any], ...] = ()
+    labels: tuple[dict[str, Any], ...] = ()
     created_at: datetime | None = None
     updated_at: datetime | None = None
     submitted_at: datetime | None = None
 
 
-def upsert_review(session: Session, actor: User | None, spec: Spec, data: ReviewData) -> Outcome:
+def upsert_gerrit_change(session: Session, actor: User | None, spec: Spec, data: GerritChangeData) -> Outcome:
     """Create or update a spec review keyed by (repo, change number); older data never overwrites newer."""
     if data.status not in {"NEW", "MERGED", "ABANDONED"}:
         raise InvalidInput(f"Unknown Gerrit status '{data.status}': expected NEW, MERGED or ABANDONED.")
     review = session.scalar(
-        select(SpecReview).where(SpecReview.repo == data.repo, SpecReview.change_number == data.change_number)
+        select(GerritChange).where(GerritChange.repo == data.repo, GerritChange.change_number == data.change_number)
     )
     created = review is None
     if review is None:
-        review = SpecReview(repo=data.repo, change_number=data.change_number, spec_id=spec.id)
+        review = GerritChange(repo=data.repo, change_number=data.change_number, spec_id=spec.id)
         session.add(review)
     elif data.updated_at is not None and review.updated_at is not None and data.updated_at < review.updated_at:
         return "unchanged"
@@ -288,9 +288,9 @@ def upsert_review(session: Session, actor: User | None, spec: Spec, data: Review
         "owner_name": data.owner_name[:200],
         "current_patch_set": data.current_patch_set,
         "url": data.url,
-        "votes": list(data.votes),
+        "labels": list(data.labels),
         "approved_by": next(
-            (v["by"] for v in data.votes if v.get("label") == "Workflow" and v.get("value", 0) > 0), None
+            (v["by"] for v in data.labels if v.get("label") == "Workflow" and v.get("value", 0) > 0), None
         ),
         "created_at": data.created_at or now(),
         "updated_at": data.updated_at or now(),

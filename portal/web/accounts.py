@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from portal.accounts import service as accounts
 from portal.errors import AuthenticationRequired, InvalidInput, PortalError, TooManyAttempts
 from portal.http.auth import LoginUser, client_address, login_limits, password_hasher, safe_next
-from portal.http.session import commit, get_db, settings
+from portal.http.session import get_db, settings
 from portal.models import User
 from portal.web.forms import LoginForm, PasswordForm, ProfileForm, RevokeForm, TokenForm
 
@@ -53,12 +53,10 @@ def login() -> Response | tuple[str, int]:
             flash(exc.message, "danger")
             status, retry_after = 429, exc.retry_after
         except AuthenticationRequired as exc:
-            commit()  # the failed attempt must count towards the throttle
             flash(exc.message, "danger")
             status = 401
         else:
             _begin_login(user)
-            commit()
             flash(f"Welcome, {user.name_shown}. You are logged in.", "success")
             return redirect(next_url or url_for("pages.home"))
     elif request.method == "POST":
@@ -74,7 +72,6 @@ def login() -> Response | tuple[str, int]:
 def logout() -> Response:
     if current_user.is_authenticated:
         accounts.end_session(get_db(), current_user.session_token)
-        commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "success")
@@ -115,7 +112,6 @@ def profile() -> Response | tuple[str, int]:
     user = current_user.user
     user.display_name = (form.display_name.data or "").strip()
     user.timezone = form.timezone.data or "UTC"
-    commit()
     flash("Profile saved.", "success")
     return redirect(url_for("accounts.account"))
 
@@ -143,11 +139,9 @@ def password() -> Response | tuple[str, int]:
         page, status = _account_page(429, password_form=form)
         return Response(page, status=status, headers={"Retry-After": str(exc.retry_after)})
     except InvalidInput as exc:
-        commit()  # a wrong current password counts as a failed login; nothing else was changed
         flash(exc.message, "danger")
         return _account_page(400, password_form=form)
     _begin_login(user)
-    commit()
     flash("Password changed. Every other login of yours, on any browser, is now logged out.", "success")
     return redirect(url_for("accounts.account"))
 
@@ -166,7 +160,6 @@ def create_token() -> Response | tuple[str, int]:
     except PortalError as exc:
         flash(exc.message, "danger")
         return _account_page(exc.status, token_form=form)
-    commit()
     # Shown once, in this response only: never in a redirect, a flash or a log.
     response = Response(render_template("accounts/token_created.html", token=token, secret=secret), status=201)
     response.headers["Cache-Control"] = "no-store"
@@ -177,6 +170,5 @@ def create_token() -> Response | tuple[str, int]:
 @login_required
 def revoke_token(token_id: int) -> Response:
     token = accounts.revoke_api_token(get_db(), current_user.user, token_id, address=client_address())
-    commit()
     flash(f"Token '{token.name}' revoked: requests using it are now refused.", "success")
     return redirect(url_for("accounts.account"))

@@ -8,7 +8,7 @@ from portal.checklist import service as checklist
 from portal.checklist.template import STATE_LABELS
 from portal.errors import InvalidInput
 from portal.http.auth import actor, require_role
-from portal.http.session import commit, get_db
+from portal.http.session import get_db
 from portal.models import Role
 from portal.specs import queries
 from portal.web.forms import ChecklistAnswerForm, RecheckForm
@@ -30,7 +30,6 @@ def answer(project_name: str, spec_name: str, item_key: str) -> Response | tuple
         except InvalidInput as exc:
             error = exc.message
         else:
-            commit()
             flash(f"Saved: “{item_key}” is now {STATE_LABELS.get(form.state.data or '', form.state.data)}.", "success")
             return redirect(url_for("pages.spec", project_name=project_name, spec_name=spec_name, _anchor=anchor))
     else:
@@ -52,7 +51,6 @@ def recheck(project_name: str, spec_name: str) -> Response:
     if not RecheckForm().validate_on_submit():
         raise InvalidInput("The re-check form had expired; reload the page and try again.")
     checklist.recheck(db, actor(), spec)
-    commit()
     flash("Re-checked against the newest checklist; reviewers' answers are kept.", "success")
     return redirect(url_for("pages.spec", project_name=project_name, spec_name=spec_name, _anchor="checklist"))
 

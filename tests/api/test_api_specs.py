@@ -17,7 +17,7 @@ from openapi_core.exceptions import OpenAPIError
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from portal.api.views import openapi_document
-from portal.models import Spec, SpecReview, SpecState
+from portal.models import Spec, GerritChange, SpecState
 from tests.support.factories import spec_rst
 from tests.support.openapi_check import ValidatingClient
 
@@ -45,10 +45,10 @@ def nova(db, make_project, make_spec, make_comment):
               blueprint_url="https://blueprints.launchpad.net/nova/+spec/lp-only", lp_definition_status="New")
     db.add(lp)
     db.flush()
-    db.add(SpecReview(spec_id=live.id, repo="openstack/nova-specs", change_number=900001, change_id="I" + "1" * 40,
+    db.add(GerritChange(spec_id=live.id, repo="openstack/nova-specs", change_number=900001, change_id="I" + "1" * 40,
                       status="NEW", subject="Propose live-migrate-fast", owner_name="Ada", current_patch_set=3,
                       url="https://review.opendev.org/c/900001",
-                      votes=[{"label": "Code-Review", "value": 2, "by": "Ada"}]))
+                      labels=[{"label": "Code-Review", "value": 2, "by": "Ada"}]))
     cpu.lp_definition_status = "Approved"
     for _ in range(3):
         make_comment(live, "hi")
@@ -239,7 +239,7 @@ def reproposed(db, nova, make_spec):
     spec.lp_milestone = "2025.2-m1"
     spec.lp_whiteboard = "Needs ops input."
     spec.lp_created_at = T0
-    db.add(SpecReview(spec_id=spec.id, repo="openstack/nova-specs", change_number=900002, change_id="I" + "2" * 40,
+    db.add(GerritChange(spec_id=spec.id, repo="openstack/nova-specs", change_number=900002, change_id="I" + "2" * 40,
                       status="MERGED", subject="Re-propose for 2025.2", owner_name="Ada", current_patch_set=1,
                       approved_by="sean", submitted_at=T0, created_at=T0, updated_at=T0))
     db.flush()
@@ -261,10 +261,10 @@ def test_spec_detail_has_launchpad_fields_reviews_history_and_document(client, r
         "created_at": "2025-03-01T12:00:00Z",
     }
     assert [(r["change_number"], r["status"]) for r in body["reviews"]] == [(900001, "NEW"), (900002, "MERGED")]
-    assert body["reviews"][0]["votes"] == [{"label": "Code-Review", "value": 2, "by": "Ada"}]
+    assert body["reviews"][0]["labels"] == [{"label": "Code-Review", "value": 2, "by": "Ada"}]
     assert body["reviews"][1] | {"created_at": None, "updated_at": None} == {
         "change_number": 900002, "change_id": "I" + "2" * 40, "repo": "openstack/nova-specs", "status": "MERGED",
-        "subject": "Re-propose for 2025.2", "owner": "Ada", "current_patch_set": 1, "url": None, "votes": [],
+        "subject": "Re-propose for 2025.2", "owner": "Ada", "current_patch_set": 1, "url": None, "labels": [],
         "approved_by": "sean", "created_at": None, "updated_at": None, "submitted_at": "2025-03-01T12:00:00Z",
     }
     assert [(r["release"], r["path"]) for r in body["release_history"]] == [

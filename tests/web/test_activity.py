@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.reviews.service import add_comment
+from portal.discussion.service import add_comment
 from tests.support.html import text_of
 
 

@@ -574,6 +574,7 @@ def test_cheap_hash_is_upgraded_at_the_next_login(db: Session, make_user, settin
 def test_wrong_password_does_not_touch_the_stored_hash(db: Session, make_user) -> None:
     user = make_user("alice")
     before = user.password_hash
+    db.commit()  # a failed login rolls back its caller's transaction (it holds nothing to keep)
 
     with pytest.raises(AuthenticationRequired, match="Wrong user name or password"):
         accounts.authenticate(db, "alice", "a wrong guess", address="192.0.2.1", limits=accounts.LoginLimits(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal.models import SpecState
-from portal.reviews.service import add_comment
+from portal.discussion.service import add_comment
 from tests.support.factories import login
 from tests.support.html import text_of
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from portal.clock import now
-from portal.models import Comment, Project, Spec, SpecReview, SpecState
+from portal.models import Comment, Project, Spec, GerritChange, SpecState
 from portal.specs.document import MAX_SPEC_BYTES
 from tests.support.factories import spec_rst
 from tests.support.html import text_of
@@ -113,8 +113,8 @@ def article_html(html: str) -> str:
 # --- data ---------------------------------------------------------------------
 
 
-def add_review(db: Session, spec: Spec, number: int, status: str = "NEW", **kwargs) -> SpecReview:
-    review = SpecReview(
+def add_review(db: Session, spec: Spec, number: int, status: str = "NEW", **kwargs) -> GerritChange:
+    review = GerritChange(
         spec_id=spec.id, repo="openstack/nova-specs", change_number=number, change_id=f"I{number:040d}",
         status=status, subject=kwargs.pop("subject", f"Propose {spec.name}"), owner_name=kwargs.pop("owner", "Ada"),
         current_patch_set=kwargs.pop("patch_set", 3), url=kwargs.pop("url", f"https://review.opendev.org/c/{number}"),
@@ -147,7 +147,7 @@ def nova(db, make_project, make_spec, make_comment):
     old = make_spec(name="old-idea", title="An old idea", project=nova, release=None, state=SpecState.BACKLOG)
     logs = make_spec(name="migrate-logs", title="Keep logs", project=nova, release="2024.2")
     lp = launchpad_only(db, nova, "lp-only", "Only on Launchpad")
-    add_review(db, live, 900001, votes=[{"label": "Code-Review", "value": 2, "by": "Ada"}])
+    add_review(db, live, 900001, labels=[{"label": "Code-Review", "value": 2, "by": "Ada"}])
     cpu.lp_definition_status = "Approved"
     cpu.lp_implementation_status = "Implemented"
     make_comment(live, "One.")
@@ -460,7 +460,7 @@ def full_spec(db, nova, make_spec):
     spec.lp_implementation_status = "Started"
     spec.lp_priority = "High"
     spec.lp_approver = "sean"
-    add_review(db, spec, 900101, votes=[{"label": "Code-Review", "value": 2, "by": "Ada"}])
+    add_review(db, spec, 900101, labels=[{"label": "Code-Review", "value": 2, "by": "Ada"}])
     add_review(db, spec, 900102, status="MERGED", subject="Re-propose for 2025.1", approved_by="sean")
     db.flush()
     return spec
@@ -574,7 +574,7 @@ def test_spec_page_timeline_marks_every_source_links_back_and_is_in_time_order(
                      url="https://etherpad.opendev.org/p/ptg-nova", external_id="l-1",
                      created_at=base + timedelta(hours=4)),
     ]
-    for review in db.query(SpecReview).filter_by(spec_id=full_spec.id):
+    for review in db.query(GerritChange).filter_by(spec_id=full_spec.id):
         review.updated_at = base + timedelta(hours=5)
     db.flush()
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from portal.checklist import service as checklist
-from portal.models import Project, Spec, SpecReview, SpecState, User
+from portal.models import Project, Spec, GerritChange, SpecState, User
 
 _numbers = count(700000)
 
@@ -36,10 +36,10 @@ def grow(db: Session, make_spec, make_comment, make_user) -> Callable[..., list[
             spec.lp_definition_status = "Approved" if number % 3 == 0 else None
             add_comments(spec, comments_each)
             checklist.refresh_prefill(db, spec)
-            db.add(SpecReview(spec_id=spec.id, repo="openstack/nova-specs", change_number=number,
+            db.add(GerritChange(spec_id=spec.id, repo="openstack/nova-specs", change_number=number,
                               change_id=f"I{number:040d}", status="NEW", subject=spec.name, owner_name="Ada",
                               url=f"https://review.opendev.org/c/{number}",
-                              votes=[{"label": "Code-Review", "value": 1, "by": "Ada"}]))
+                              labels=[{"label": "Code-Review", "value": 1, "by": "Ada"}]))
             made.append(spec)
         db.flush()
         return made

@@ -1,0 +1,1 @@
+"""Discussion of specs: comments of every source (portal, Gerrit, Launchpad, links)."""

@@ -1,1 +1,0 @@
-"""Operator feedback on specs: comments (and, later, votes)."""
