@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection
 from portal.db import migrations
 from portal.db.engine import make_engine
 from portal.markup import render_markdown
-from portal.models import Comment, Event, Project, Spec, GerritChange, SpecRevision, User
+from portal.models import Comment, Event, GerritChange, Project, Spec, SpecRevision, User
 from portal.specs.document import parse_spec
 from portal.specs.releases import release_rank
 

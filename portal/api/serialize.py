@@ -8,7 +8,7 @@ from typing import Any
 from flask import url_for
 
 from portal.clock import as_utc
-from portal.models import Project, Spec, GerritChange, SpecRevision
+from portal.models import GerritChange, Project, Spec, SpecRevision
 from portal.specs.queries import Page, ProjectSummary, SpecRow
 
 

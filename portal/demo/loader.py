@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.accounts import service as accounts
+from portal.discussion import service as reviews
 from portal.importers.specs_tree import ImportReport, import_tree
 from portal.models import Comment, CommentSource, Project, Spec, User
-from portal.discussion import service as reviews
 from portal.specs import service as specs
 
 

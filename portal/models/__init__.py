@@ -12,7 +12,7 @@ from portal.models.activity import AuditLog, Event, ImportRun
 from portal.models.checklists import ANSWER_STATES, ChecklistAnswer, ChecklistGap, ChecklistSummary, ChecklistTemplate
 from portal.models.discussion import Comment, CommentSource
 from portal.models.projects import Project
-from portal.models.specs import Spec, GerritChange, SpecRevision, SpecState
+from portal.models.specs import GerritChange, Spec, SpecRevision, SpecState
 
 __all__ = [
     "ANSWER_STATES",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal import events
 from portal.clock import now
 from portal.errors import Conflict, InvalidInput, NotFound
-from portal.models import Project, Spec, GerritChange, SpecRevision, SpecState, User
+from portal.models import GerritChange, Project, Spec, SpecRevision, SpecState, User
 from portal.specs.document import ParsedSpec
 from portal.specs.releases import release_rank
 

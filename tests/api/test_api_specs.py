@@ -17,7 +17,7 @@ from openapi_core.exceptions import OpenAPIError
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from portal.api.views import openapi_document
-from portal.models import Spec, GerritChange, SpecState
+from portal.models import GerritChange, Spec, SpecState
 from tests.support.factories import spec_rst
 from tests.support.openapi_check import ValidatingClient
 

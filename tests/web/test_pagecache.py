@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from portal.models import SpecState
 from portal.discussion.service import add_comment
+from portal.models import SpecState
 from tests.support.factories import login
 from tests.support.html import text_of
 

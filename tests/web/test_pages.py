@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from portal.clock import now
-from portal.models import Comment, Project, Spec, GerritChange, SpecState
+from portal.models import Comment, GerritChange, Project, Spec, SpecState
 from portal.specs.document import MAX_SPEC_BYTES
 from tests.support.factories import spec_rst
 from tests.support.html import text_of

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from portal.checklist import service as checklist
-from portal.models import Project, Spec, GerritChange, SpecState, User
+from portal.models import GerritChange, Project, Spec, SpecState, User
 
 _numbers = count(700000)
 
