@@ -191,7 +191,7 @@ def answer(
     spec.last_activity_at = now()
     events.record(
         session,
-        "checklist.answered",
+        events.EventKind.CHECKLIST_ANSWERED,
         project_id=spec.project_id,
         spec_id=spec.id,
         actor_id=actor.id,
@@ -432,7 +432,7 @@ def recheck(session: Session, actor: User | None, spec: Spec) -> Prefill | None:
     result = refresh_prefill(session, spec, tmpl=templates.latest())
     events.record(
         session,
-        "checklist.rechecked",
+        events.EventKind.CHECKLIST_RECHECKED,
         project_id=spec.project_id,
         spec_id=spec.id,
         actor_id=actor.id if actor else None,
@@ -451,6 +451,6 @@ def refresh_all(session: Session, project_id: int | None = None) -> int:
         refresh_prefill(session, spec)
         count += 1
     # Scores may have changed everywhere: one event says so (pages cached on the event id notice).
-    events.record(session, "checklist.refreshed", project_id=project_id, specs=count,
+    events.record(session, events.EventKind.CHECKLIST_REFRESHED, project_id=project_id, specs=count,
                   template_version=templates.latest().version)
     return count
