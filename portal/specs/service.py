@@ -85,7 +85,8 @@ def add_project(
     )
     session.add(project)
     session.flush()
-    events.record(session, events.EventKind.PROJECT_CREATED, project_id=project.id, actor_id=actor.id if actor else None, name=name)
+    events.record(session, events.EventKind.PROJECT_CREATED, project_id=project.id,
+                  actor_id=actor.id if actor else None, name=name)
     return project
 
 
@@ -243,7 +244,8 @@ def apply_blueprint(session: Session, actor: User | None, project: Project, data
     if not changed and not created:
         return "unchanged"
     spec.last_activity_at = now()
-    events.record(session, events.SPEC_CREATED if created else events.EventKind.LAUNCHPAD_CHANGED, project_id=project.id,
+    kind = events.EventKind.SPEC_CREATED if created else events.EventKind.LAUNCHPAD_CHANGED
+    events.record(session, kind, project_id=project.id,
                   spec_id=spec.id, actor_id=actor.id if actor else None, name=spec.name,
                   fields=sorted(changed))
     return "created" if created else "updated"
