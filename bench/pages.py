@@ -61,6 +61,7 @@ class Target:
     label: str
     path: str
     note: str = ""
+    signed_in: bool = False  # sent with the bench operator's session cookie (never served from the page cache)
     status: int = 0
     body_bytes: int = 0
     runs: dict[int, Run] = field(default_factory=dict)  # by connection count
@@ -297,16 +298,16 @@ def parse_wrk(output: str, connections: int) -> Run:
     )
 
 
-def run_wrk(wrk: str, url: str, connections: int, seconds: float) -> Run:
+def run_wrk(wrk: str, url: str, connections: int, seconds: float, cookie: str | None = None) -> Run:
     command = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
-               "--timeout", WRK_TIMEOUT, url]
+               "--timeout", WRK_TIMEOUT, *(["-H", f"Cookie: {cookie}"] if cookie else []), url]
     out = subprocess.run(command, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr or out.stdout}")
     return parse_wrk(out.stdout, connections)
 
 
-def _client_loop(host: str, port: int, path: str, seconds: float, results: Any) -> None:
+def _client_loop(host: str, port: int, path: str, seconds: float, results: Any, cookie: str | None = None) -> None:
     """One connection's worth of load: request, read, repeat until the deadline, with a new TCP
     connection each time (sync gunicorn workers close the connection after each response)."""
     import http.client
@@ -318,7 +319,7 @@ def _client_loop(host: str, port: int, path: str, seconds: float, results: Any) 
         started = time.perf_counter()
         try:
             conn = http.client.HTTPConnection(host, port, timeout=10)
-            conn.request("GET", path)
+            conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
             response = conn.getresponse()
             response.read()
             conn.close()
@@ -348,10 +349,12 @@ class PythonClient:
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes if p.pid is not None]
 
-    def run(self, port: int, path: str, connections: int, seconds: float, meter: CpuMeter | None = None) -> Run:
+    def run(self, port: int, path: str, connections: int, seconds: float, meter: CpuMeter | None = None,
+            cookie: str | None = None) -> Run:
         results = self.context.Queue()
         self.processes = [
-            self.context.Process(target=_client_loop, args=("127.0.0.1", port, path, seconds, results), daemon=True)
+            self.context.Process(target=_client_loop, args=("127.0.0.1", port, path, seconds, results, cookie),
+                                 daemon=True)
             for _ in range(connections)
         ]
         for process in self.processes:
@@ -717,14 +720,14 @@ def main(argv: list[str] | None = None) -> int:
             for target in targets:
                 url = server.base + target.path
                 if use_wrk and wrk:
-                    run_wrk(wrk, url, conns, args.warmup)
+                    run_wrk(wrk, url, conns, args.warmup, cookie)
                     meter.start()
-                    run = run_wrk(wrk, url, conns, args.duration)
+                    run = run_wrk(wrk, url, conns, args.duration, cookie)
                     meter.stop(run)
                 else:
                     assert python_client is not None
-                    python_client.run(server.port, target.path, conns, args.warmup)
-                    run = python_client.run(server.port, target.path, conns, args.duration, meter)
+                    python_client.run(server.port, target.path, conns, args.warmup, cookie=cookie)
+                    run = python_client.run(server.port, target.path, conns, args.duration, meter, cookie=cookie)
                 target.runs[conns] = run
                 print(f"  {conns:>3} conn  {target.label:<34} {run.rps:>8.0f} req/s  p50 {run.p50:7.2f} ms  "
                       f"p99 {run.p99:7.2f} ms  server CPU {run.server_cpu_ms:5.2f} ms/req  "

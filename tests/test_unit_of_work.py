@@ -131,3 +131,59 @@ def test_failed_logins_count_although_the_request_rolls_back(client: FlaskClient
     failures = db.scalars(select(LoginAttempt).where(LoginAttempt.username == "alice",
                                                      LoginAttempt.succeeded.is_(False))).all()
     assert len(failures) == 2
+
+
+def _count_commits() -> tuple[list[Session], object]:
+    from sqlalchemy import event
+
+    seen: list[Session] = []
+
+    def listener(session: Session) -> None:
+        seen.append(session)
+
+    event.listen(Session, "after_commit", listener)
+    return seen, listener
+
+
+def test_an_api_write_with_a_token_commits_exactly_once(client: FlaskClient, db: Session, make_user,
+                                                        make_project, make_spec) -> None:
+    """Token auth records last use inside the request's own unit of work: one commit, not two."""
+    from sqlalchemy import event
+
+    from portal.accounts import service as accounts
+    from portal.models import ApiToken
+
+    make_spec("compute-drain", project=make_project("nova"), title="Compute drain mode")
+    token, secret = accounts.create_api_token(db, make_user("rita", role="reviewer"), "tests")
+    db.commit()
+    seen, listener = _count_commits()
+    try:
+        response = client.put("/api/v1/projects/nova/specs/compute-drain/checklist",
+                              json={"answers": [{"key": "upgrade", "state": "addressed", "note": "ok"}]},
+                              headers={"Authorization": f"Bearer {secret}"})
+    finally:
+        event.remove(Session, "after_commit", listener)
+    assert response.status_code == 200
+    assert len(seen) == 1
+    db.expire_all()
+    assert db.get(ApiToken, token.id).last_used_at is not None  # recorded by that one commit
+
+
+def test_a_refused_api_write_commits_nothing(client: FlaskClient, db: Session, make_user,
+                                             make_project, make_spec) -> None:
+    from sqlalchemy import event
+
+    from portal.accounts import service as accounts
+
+    make_spec("compute-drain", project=make_project("nova"), title="Compute drain mode")
+    _, secret = accounts.create_api_token(db, make_user("rita", role="reviewer"), "tests")
+    db.commit()
+    seen, listener = _count_commits()
+    try:
+        response = client.put("/api/v1/projects/nova/specs/compute-drain/checklist",
+                              json={"answers": [{"key": "no-such-item", "state": "addressed"}]},
+                              headers={"Authorization": f"Bearer {secret}"})
+    finally:
+        event.remove(Session, "after_commit", listener)
+    assert response.status_code == 400
+    assert seen == []
