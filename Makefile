@@ -4,7 +4,7 @@
 #   make test           the whole suite on SQLite (browser tests skip, saying why, without /usr/bin/chromium)
 #   make test PYTEST_ARGS='-x -k login'       extra pytest arguments
 #   make test-postgres  the suite on the PostgreSQL named by PORTAL_TEST_DATABASE_URL (.ci/start-postgres makes one)
-#   make lint           ruff, import-linter layer contracts, models vs migrations
+#   make lint           ruff, import-linter layer contracts, mypy, models vs migrations
 #   make clean          build and cache files (make distclean also removes .venv)
 #
 # pip runs again only when pyproject.toml changes (stamp files in .venv).
@@ -61,6 +61,7 @@ lint: $(TEST_STAMP)
 	@failed=""; \
 	  echo "== ruff check ."; $(BIN)/ruff check . || failed="$$failed ruff"; \
 	  echo "== lint-imports (layer contracts in pyproject.toml)"; $(BIN)/lint-imports || failed="$$failed import-linter"; \
+	  echo "== mypy (strict for the domain and below, see [tool.mypy] in pyproject.toml)"; $(BIN)/mypy || failed="$$failed mypy"; \
 	  tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	  echo "== portal db check (models vs migrations, on a new SQLite database in $$tmp)"; \
 	  { env -u PORTAL_DATABASE_URL PORTAL_INSTANCE_PATH="$$tmp" $(BIN)/portal db upgrade && \

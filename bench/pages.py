@@ -49,6 +49,9 @@ from seed import SeedConfig, analyze, migrate, prepare_database, seed  # noqa: E
 from portal.db.engine import make_engine  # noqa: E402
 
 TARGET_MS = 10.0
+# Issue 6's targets for a signed-in reader, in process, by the depth of the page's path:
+# /projects/<p> (project page) and /projects/<p>/specs/<s> (spec page with ~900 comments).
+SIGNED_IN_TARGETS_MS = {2: 8.0, 4: 25.0}
 HEALTH_TIMEOUT_S = 60.0
 WRK_TIMEOUT = "10s"
 
@@ -269,6 +272,55 @@ class Server:
         self.log.close()
 
 
+# --- the signed-in reader ------------------------------------------------------------------------
+
+BENCH_USER = "bench-operator"
+BENCH_PASSWORD = "bench-operator-password"  # a throwaway instance's throwaway account
+
+
+def ensure_bench_user(instance: Path, database_url: str) -> None:
+    """An operator account to sign in with, made by the CLI of the portal being measured."""
+    from sqlalchemy import select
+
+    from portal.models import User
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            if conn.scalar(select(User.id).where(User.username == BENCH_USER)) is not None:
+                return
+    finally:
+        engine.dispose()
+    env = dict(os.environ, PORTAL_INSTANCE_PATH=str(instance), PORTAL_DATABASE_URL=database_url,
+               PORTAL_LOG_LEVEL="WARNING")
+    subprocess.run([sys.executable, "-c", "from portal.cli import main; main()", "users", "create", BENCH_USER,
+                    "--email", f"{BENCH_USER}@example.org", "--role", "operator", "--password-stdin"],
+                   input=BENCH_PASSWORD + "\n", text=True, env=env, cwd=instance, check=True, capture_output=True)
+
+
+def sign_in(base: str) -> str:
+    """Log in through the real form; return the ``Cookie`` header value of the new session."""
+    import http.cookiejar
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(base + "/login", timeout=30) as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    if token is None:
+        raise SystemExit("The login page has no CSRF token; cannot sign in the bench operator.")
+    form = urllib.parse.urlencode({"username": BENCH_USER, "password": BENCH_PASSWORD,
+                                   "csrf_token": token.group(1)}).encode()
+    with opener.open(base + "/login", data=form, timeout=30) as response:
+        response.read()
+    cookies = [c for c in jar if "session" in c.name]
+    if not cookies:
+        raise SystemExit("Signing in the bench operator set no session cookie; check the server log.")
+    return "; ".join(f"{c.name}={c.value}" for c in cookies)
+
+
 # --- load generators ---------------------------------------------------------------------------
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -431,7 +483,8 @@ def _timed_sqlite_creator(database: str) -> Any:
     return creator
 
 
-def time_in_process(instance: Path, database_url: str, targets: list[Target], budget_s: float = 2.0) -> None:
+def time_in_process(instance: Path, database_url: str, targets: list[Target], cookie: str | None = None,
+                    budget_s: float = 2.0) -> None:
     """Flask test client: the server's own cost per request, and the part of it spent in SQL."""
     from sqlalchemy import event
     from sqlalchemy.engine import make_url
@@ -464,8 +517,14 @@ def time_in_process(instance: Path, database_url: str, targets: list[Target], bu
 
     app = create_app(load_settings(environ), session_factory=make_session_factory(engine))
     logging.getLogger("portal").setLevel(logging.CRITICAL)  # an error page is reported once below, not per request
-    client = app.test_client()
+    anonymous = app.test_client()
+    signed_in = app.test_client()
+    for pair in (cookie or "").split("; "):
+        if "=" in pair:
+            name, value = pair.split("=", 1)
+            signed_in.set_cookie(name, value)
     for target in targets:
+        client = signed_in if target.signed_in else anonymous
         statuses = {client.get(target.path).status_code for _ in range(5)}  # warm-up: templates, caches
         if statuses != {200}:
             print(f"  WARNING: {target.path} answered {sorted(statuses)} in process; not timed")
@@ -545,6 +604,17 @@ def print_target(targets: list[Target], connections: list[int], specs: int, comm
         ip = page.inproc
         print(f"   server cost per request (in process): median {ip.median_ms:.2f} ms (best {ip.min_ms:.2f} ms), "
               f"of which SQL {ip.sql_ms:.2f} ms in {ip.queries:.0f} queries")
+    print("\n== Targets for signed-in readers (no page cache), in process, median")
+    for target in targets:
+        if not target.signed_in or target.inproc is None:
+            continue
+        limit = SIGNED_IN_TARGETS_MS.get(target.path.split("?")[0].count("/"))
+        if limit is None:
+            continue
+        ip = target.inproc
+        verdict = "under" if ip.median_ms <= limit else "over"
+        print(f"   {target.label:<34} {ip.median_ms:6.2f} ms ({verdict} {limit:g} ms; best {ip.min_ms:.2f} ms, "
+              f"SQL {ip.sql_ms:.2f} ms in {ip.queries:.0f} queries)")
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -695,17 +765,30 @@ def main(argv: list[str] | None = None) -> int:
             Target(f"spec page ({busy_count} comments)", f"/projects/{big_project}/specs/{busy_spec}",
                    "the big project's most discussed spec"),
             Target("API spec list", f"/api/v1/projects/{big_project}/specs", "JSON, 50 rows"),
+            Target(f"signed in: project page ({big_project})", f"/projects/{big_project}",
+                   "an operator's session cookie: no page cache", signed_in=True),
+            Target("signed in: filtered+sorted", f"/projects/{big_project}?state=approved&sort=name",
+                   "an operator's session cookie", signed_in=True),
+            Target(f"signed in: spec page ({busy_count} c.)", f"/projects/{big_project}/specs/{busy_spec}",
+                   "an operator's session cookie", signed_in=True),
+            Target("signed in: spec timeline page 9", f"/projects/{big_project}/specs/{busy_spec}?timeline_page=9",
+                   "older entries of the same spec's timeline", signed_in=True),
         ]
         targets += [Target(path, path) for path in args.extra]
 
         print("\n== Server")
+        ensure_bench_user(instance, database_url)
         server = Server(args, instance, database_url)
         ready = server.wait_healthy()
         print(f"  {server.base} ready in {ready:.1f} s, master pid {server.process.pid}, "
               f"workers {server.worker_pids()}")
+        cookie = sign_in(server.base)
+        print(f"  signed in as {BENCH_USER} (operator) for the 'signed in' rows")
         for target in targets:
+            headers = {"Cookie": cookie} if target.signed_in else {}
             try:
-                with urllib.request.urlopen(server.base + target.path, timeout=30) as response:
+                request = urllib.request.Request(server.base + target.path, headers=headers)
+                with urllib.request.urlopen(request, timeout=30) as response:
                     target.status, target.body_bytes = response.status, len(response.read())
             except urllib.error.HTTPError as exc:
                 target.status = exc.code
@@ -719,15 +802,17 @@ def main(argv: list[str] | None = None) -> int:
         for conns in args.connections:
             for target in targets:
                 url = server.base + target.path
+                cookie_sent = cookie if target.signed_in else None
                 if use_wrk and wrk:
-                    run_wrk(wrk, url, conns, args.warmup, cookie)
+                    run_wrk(wrk, url, conns, args.warmup, cookie_sent)
                     meter.start()
-                    run = run_wrk(wrk, url, conns, args.duration, cookie)
+                    run = run_wrk(wrk, url, conns, args.duration, cookie_sent)
                     meter.stop(run)
                 else:
                     assert python_client is not None
-                    python_client.run(server.port, target.path, conns, args.warmup, cookie=cookie)
-                    run = python_client.run(server.port, target.path, conns, args.duration, meter, cookie=cookie)
+                    python_client.run(server.port, target.path, conns, args.warmup, cookie=cookie_sent)
+                    run = python_client.run(server.port, target.path, conns, args.duration, meter,
+                                            cookie=cookie_sent)
                 target.runs[conns] = run
                 print(f"  {conns:>3} conn  {target.label:<34} {run.rps:>8.0f} req/s  p50 {run.p50:7.2f} ms  "
                       f"p99 {run.p99:7.2f} ms  server CPU {run.server_cpu_ms:5.2f} ms/req  "
@@ -738,7 +823,7 @@ def main(argv: list[str] | None = None) -> int:
         server = None
 
         print("\n== In-process timing", flush=True)
-        time_in_process(instance, database_url, targets)
+        time_in_process(instance, database_url, targets, cookie)
 
         print_table(targets, args.connections)
         print_target(targets, args.connections, project_specs, counts.get("comments", args.comments), args.workers)

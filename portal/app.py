@@ -8,7 +8,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db.engine import make_engine, make_session_factory
-from portal.http import auth, errors, security
+from portal.http import auth, errors, json_body, security
 from portal.http import session as http_session
 from portal.logs import configure_logging
 from portal.resources import resource_dir
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     csrf.init_app(app)
     bootstrap.init_app(app)
     errors.init_app(app)
+    json_body.init_app(app)
 
     from portal.api import register_api
     from portal.web import register_web

@@ -73,3 +73,29 @@ class UpstreamError(PortalError):
 
     code = "upstream_error"
     status = 502
+
+
+class RemoteRequestFailed(UpstreamError):
+    """An outbound HTTP request failed for good (``portal.net``): retries were spent or the answer was refused.
+
+    ``reason`` is one of ``status``, ``timeout``, ``refused``, ``closed``,
+    ``unresolved``, ``network``, ``redirect``, ``too_large``, ``url``;
+    ``upstream_status`` is the remote server's last HTTP status, when there
+    was one (``status`` stays the 502 BOB answers with).
+    """
+
+    def __init__(
+        self, message: str, *, url: str, method: str, reason: str, attempts: int, upstream_status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.method = method
+        self.reason = reason
+        self.attempts = attempts
+        self.upstream_status = upstream_status
+
+
+class AddressNotAllowed(InvalidInput):
+    """A URL BOB will not call: not http(s), or it points at this host or a private network."""
+
+    code = "address_not_allowed"

@@ -4,6 +4,15 @@ Comments are Markdown (``markdown``), specs are reStructuredText
 (``portal.specs.document``); both outputs go through ``nh3`` with one
 allowlist before they are stored. Templates print only these stored fields
 with ``|safe``.
+
+Classes are allow-listed, not passed through: RST lets an author put any
+class on any element (``.. class:: fixed-top vh-100``, ``:class:`` options,
+the language of a ``code`` block), and the page's Bootstrap turns such names
+into a full-page overlay above the navbar (a phishing "log in again" box).
+Only the classes docutils' HTML writer itself emits survive, minus the few
+that Bootstrap also styles (``container``, ``figure``, ``small``, ``table``).
+An allow-list rather than a prefix: a prefixed class would be styled by
+nothing today, so it only keeps a door open for a future stylesheet rule.
 """
 
 from __future__ import annotations
@@ -17,8 +26,24 @@ _TAGS = {
     "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "samp", "section", "small", "span", "strong",
     "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "var", "aside",
 }
+# The classes docutils' html5 writer emits with the settings of portal.specs.document (structure,
+# admonitions, lists, footnotes, tables, math); Markdown emits none we keep (only ``language-*`` on code).
+# None of them is a Bootstrap class: tests/specs/test_markup.py checks that against Bootstrap's CSS.
+RENDERER_CLASSES = frozenset({
+    "admonition", "admonition-title", "align-center", "align-left", "align-right", "arabic", "attention",
+    "attribution", "auto-toc", "brackets", "caution", "citation", "citation-list", "citation-reference",
+    "classifier", "code", "colon", "compound", "contents", "danger", "doctest", "docutils", "epigraph",
+    "error", "external", "field-list", "fn-bracket", "footnote", "footnote-list", "head", "highlights",
+    "hint", "important", "internal", "label", "legend", "line", "line-block", "literal", "literal-block",
+    "loweralpha", "lowerroman", "note", "option", "option-list", "pull-quote", "reference", "rubric",
+    "sectnum", "sidebar", "sidebar-subtitle", "sidebar-title", "simple", "stub", "tip", "topic",
+    "topic-title", "upperalpha", "upperroman", "warning",
+    # math_output = HTML
+    "bigoperator", "denominator", "formula", "fraction", "integral", "limit", "limits", "numerator",
+    "radical", "root", "sqrt",
+})
 _ATTRIBUTES = {
-    "*": {"id", "class", "title"},
+    "*": {"id", "title"},
     "a": {"href"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
@@ -27,18 +52,20 @@ _ATTRIBUTES = {
 }
 _SCHEMES = {"http", "https", "mailto"}
 _MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
+_ALLOWED_CLASSES = {tag: set(RENDERER_CLASSES) for tag in _TAGS}
 
 
 def sanitize_html(html: str) -> str:
-    """Keep structure and links; drop scripts, styles, event handlers, images and odd URL schemes."""
+    """Keep structure and links; drop scripts, styles, event handlers, images, odd URL schemes, foreign classes."""
     return nh3.clean(
         html,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
+        allowed_classes=_ALLOWED_CLASSES,
         url_schemes=_SCHEMES,
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
-    )
+    )  # an element whose every class was dropped keeps an empty ``class=""``: harmless
 
 
 def render_markdown(text: str) -> str:

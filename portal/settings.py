@@ -23,6 +23,9 @@ ENV_PREFIX = "PORTAL_"
 CONFIG_FILE = "portal.toml"
 SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_SESSION_HOURS = 24 * 365  # larger values overflow date arithmetic at serve time
+MAX_LOGIN_WINDOW_MINUTES = 60 * 24 * 7
+MAX_PAGE_SIZE = 200  # the API's per_page maximum (openapi.yaml): a larger default would make every list a 400
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,40 @@ def _int_at_least(minimum: int) -> Callable[[Any], int]:
     return parse
 
 
+def _seconds_between(low: float, high: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        number = float(str(value).strip())
+        if not low < number <= high:  # also refuses nan
+            raise ValueError(value)
+        return number
+
+    return parse
+
+
+def _int_between(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        number = _int_at_least(low)(value)
+        if number > high:
+            raise ValueError(value)
+        return number
+
+    return parse
+
+
+def _parse_contact(value: Any) -> str:
+    """A URL or mailto: address for the User-Agent; no spaces, parentheses or control characters."""
+    text = str(value).strip()
+    if not text:
+        return ""
+    if not text.startswith(("https://", "http://", "mailto:")) or not all(
+        "!" <= ch <= "~" and ch not in "()" for ch in text
+    ):
+        raise ValueError(value)
+    return text
+
+
 def _parse_log_level(value: Any) -> str:
     text = str(value).strip().upper()
     if text not in LOG_LEVELS:
@@ -96,6 +133,29 @@ def _parse_secret(value: Any) -> str:
     if len(text) < 32:
         raise ValueError("(hidden)")
     return text
+
+
+def _parse_base_url(value: Any) -> str:
+    """An absolute http(s) URL; a trailing slash is dropped so paths can be appended."""
+    from urllib.parse import urlsplit
+
+    text = str(value).strip()
+    if not text:
+        return ""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError as exc:
+        raise ValueError(value) from exc
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(value)
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise InvalidValue("no query string or fragment")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidValue("no user name or password in it")
+    if any(ch.isspace() or ord(ch) < 32 for ch in text):
+        raise ValueError(value)
+    return text.rstrip("/")
 
 
 def _parse_path(value: Any) -> Path:
@@ -144,41 +204,91 @@ SPECS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec(
         "session_hours",
-        _int_at_least(1),
-        "a whole number of hours >= 1",
+        _int_between(1, MAX_SESSION_HOURS),
+        f"a whole number of hours from 1 to {MAX_SESSION_HOURS} (one year)",
         "How long a login lasts. Default: 12.",
+    ),
+    SettingSpec(
+        "login_max_failures_per_account_and_address",
+        _int_at_least(1),
+        "a whole number >= 1",
+        "Failed logins allowed for one account from one client address within "
+        "login_window_minutes; then that address may not try that account until "
+        "the window has passed (the owner elsewhere still can). Default: 5.",
     ),
     SettingSpec(
         "login_max_failures_per_account",
         _int_at_least(1),
         "a whole number >= 1",
-        "Failed logins allowed per account within login_window_minutes before "
-        "further attempts are refused. Default: 5.",
+        "Failed logins allowed per account from all addresses together within "
+        "login_window_minutes, a ceiling against guessing from many addresses; "
+        "reaching it locks the account for everybody until the window has "
+        "passed. Default: 50.",
     ),
     SettingSpec(
         "login_max_failures_per_address",
         _int_at_least(1),
         "a whole number >= 1",
-        "Failed logins allowed per client address within login_window_minutes. "
+        "Failed logins allowed per client address within login_window_minutes "
+        "(whatever the accounts), against trying one password on many accounts. "
         "Default: 20.",
     ),
     SettingSpec(
         "login_window_minutes",
-        _int_at_least(1),
-        "a whole number of minutes >= 1",
+        _int_between(1, MAX_LOGIN_WINDOW_MINUTES),
+        f"a whole number of minutes from 1 to {MAX_LOGIN_WINDOW_MINUTES} (one week)",
         "Window for counting failed logins. Default: 15.",
     ),
     SettingSpec(
         "page_size",
-        _int_at_least(1),
-        "a whole number >= 1",
+        _int_between(1, MAX_PAGE_SIZE),
+        f"a whole number from 1 to {MAX_PAGE_SIZE} (the API's per_page limit)",
         "Rows per page on list pages and in the API. Default: 50.",
+    ),
+    SettingSpec(
+        "base_url",
+        _parse_base_url,
+        "an absolute http:// or https:// URL without query or fragment, e.g. https://bob.example.org",
+        "The URL users reach the portal at. When set, absolute links (in API "
+        "answers; later in mails and feeds) are built from it instead of the "
+        "request's Host header, which a client chooses. Needed by every feature "
+        "that builds links without a request (mail, feeds). Default: none.",
     ),
     SettingSpec(
         "log_level",
         _parse_log_level,
         "one of " + ", ".join(LOG_LEVELS),
         "Logging threshold for the portal's own messages. Default: INFO.",
+    ),
+    SettingSpec(
+        "http_timeout",
+        _seconds_between(0, 300),
+        "a number of seconds above 0 and at most 300",
+        "How long an outbound request (Gerrit, Launchpad, later webhooks) waits "
+        "for the server to answer; connecting waits at most 10 s of it. Default: 30.",
+    ),
+    SettingSpec(
+        "http_retries",
+        _int_between(0, 10),
+        "a whole number from 0 to 10",
+        "How many times an outbound request is retried after a timeout, a broken "
+        "connection, a 5xx answer or a 429, with exponential backoff and jitter "
+        "(a Retry-After the server sends is honoured, up to 120 s). Default: 3.",
+    ),
+    SettingSpec(
+        "http_contact",
+        _parse_contact,
+        "a URL or mailto: address without spaces, e.g. https://ops.example.org/bob",
+        "Where upstream admins can reach whoever runs this portal; sent in the "
+        "User-Agent of outbound requests. Default: none.",
+    ),
+    SettingSpec(
+        "http_allow_private",
+        _parse_bool,
+        "true or false",
+        "Let URLs that users enter (webhooks) point at this host or a private "
+        "network (loopback, 10/8, 172.16/12, 192.168/16, link-local, ...). "
+        "Default: false. Configured sources such as the Gerrit URL are not checked.",
     ),
     SettingSpec(
         "testing",
@@ -200,12 +310,32 @@ class Settings:
     https: bool = False
     proxy_hops: int = 0
     session_hours: int = 12
-    login_max_failures_per_account: int = 5
+    login_max_failures_per_account_and_address: int = 5
+    login_max_failures_per_account: int = 50
     login_max_failures_per_address: int = 20
     login_window_minutes: int = 15
     page_size: int = 50
+    base_url: str = ""
     log_level: str = "INFO"
+    http_timeout: float = 30.0
+    http_retries: int = 3
+    http_contact: str = ""
+    http_allow_private: bool = False
     testing: bool = False
+
+    def require_base_url(self, feature: str) -> str:
+        """The external base URL for ``feature`` (e.g. "mail notifications"); raise when it is not set.
+
+        Call it at start-up of whatever builds links without a request, so a
+        missing setting stops the command with this message instead of
+        sending links to the wrong host later.
+        """
+        if not self.base_url:
+            raise SettingsError(
+                f"{ENV_PREFIX}BASE_URL is required for {feature}; set it to the URL users reach the portal at "
+                f"(e.g. {ENV_PREFIX}BASE_URL=https://bob.example.org, or base_url in {CONFIG_FILE})."
+            )
+        return self.base_url
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (tests, CLI flags)."""
@@ -298,6 +428,11 @@ def _read_config_file(path: Path) -> dict[str, Any]:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+    except UnicodeDecodeError as exc:  # tomllib reads UTF-8 only
+        raise SettingsError(
+            f"{path}: not UTF-8 text (invalid byte at offset {exc.start}). Save it as UTF-8, "
+            f"e.g. iconv -f latin1 -t utf-8 {CONFIG_FILE} > {CONFIG_FILE}.new, then rename it."
+        ) from exc
     except OSError as exc:
         raise SettingsError(
             f"{path}: cannot be read ({exc.strerror}). Make it a readable file or remove it."
@@ -317,8 +452,15 @@ def _instance_secret(instance_path: Path, *, create: bool, testing: bool) -> str
         return secrets.token_urlsafe(48)
     secret_file = instance_path / SECRET_FILE
     if secret_file.exists():
-        secret = secret_file.read_text().strip()
-        return _parse_one("secret_key", secret, str(secret_file))
+        try:
+            secret = secret_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not text"
+            raise SettingsError(
+                f"Cannot read the secret key file {secret_file} ({reason}). Make it a readable text file, "
+                f"or delete it to have a new key generated (every login session then ends)."
+            ) from exc
+        return str(_parse_one("secret_key", secret, str(secret_file)))
     if not create:
         raise SettingsError(
             f"No secret key: set {ENV_PREFIX}SECRET_KEY or let the portal create {secret_file} "
@@ -342,7 +484,7 @@ def _instance_secret(instance_path: Path, *, create: bool, testing: bool) -> str
         with os.fdopen(fd, "w") as handle:
             handle.write(secret + "\n")
     except FileExistsError:  # another worker created it first: use theirs
-        return _parse_one("secret_key", secret_file.read_text().strip(), str(secret_file))
+        return str(_parse_one("secret_key", secret_file.read_text().strip(), str(secret_file)))
     except OSError as exc:
         raise SettingsError(
             f"Cannot create the secret key file {secret_file}: {exc.strerror}. "

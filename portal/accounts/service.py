@@ -15,7 +15,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.accounts import passwords
 from portal.accounts.secrets import API_TOKEN_PREFIX, new_token, token_hash
@@ -32,7 +32,10 @@ _PRODUCTION_HASHER = passwords.hasher(testing=False)
 
 @dataclass(frozen=True)
 class LoginLimits:
-    max_failures_per_account: int = 5
+    """Failed logins allowed within ``window_minutes`` (see :func:`check_throttle` for the why)."""
+
+    max_failures_per_account_and_address: int = 5
+    max_failures_per_account: int = 50
     max_failures_per_address: int = 20
     window_minutes: int = 15
 
@@ -158,26 +161,47 @@ def _verify(hasher: PasswordHasher, stored: str | None, password: str) -> bool:
 
 
 def check_throttle(session: Session, login: str, address: str, limits: LoginLimits) -> None:
-    """Refuse further attempts once an account or an address has failed too often."""
+    """Refuse a login attempt when this account, this address, or the two together failed too often.
+
+    Three counters, tightest first:
+
+    * one account from one address (default 5): the guesser is stopped
+      while the owner, logging in from anywhere else, is not, so a stranger
+      cannot lock someone out by typing wrong passwords for their name;
+    * one account from every address (default 50): a ceiling against a
+      guesser with many addresses; reaching it locks the account for
+      everybody until the window has passed, which is the price of that
+      protection (docs/install.md, "Login throttling");
+    * one address over every account (default 20): against trying a few
+      passwords on many accounts.
+
+    A successful login of the account restarts its two account counters;
+    the address counter only ages out.
+    """
     window_start = now() - timedelta(minutes=limits.window_minutes)
     last_success = session.scalar(
         select(func.max(LoginAttempt.created_at)).where(LoginAttempt.username == login, LoginAttempt.succeeded)
     )
     since = max(window_start, last_success) if last_success is not None else window_start
-    account = session.execute(
+    address = address[:64]
+    from_here = LoginAttempt.address == address
+    pair_count, pair_oldest, account_count, account_oldest = session.execute(
+        select(
+            func.count().filter(from_here), func.min(LoginAttempt.created_at).filter(from_here),
+            func.count(), func.min(LoginAttempt.created_at),
+        ).where(LoginAttempt.username == login, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > since)
+    ).one()
+    address_count, address_oldest = session.execute(
         select(func.count(), func.min(LoginAttempt.created_at)).where(
-            LoginAttempt.username == login, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > since
+            from_here, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > window_start
         )
     ).one()
-    by_address = session.execute(
-        select(func.count(), func.min(LoginAttempt.created_at)).where(
-            LoginAttempt.address == address[:64],
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.created_at > window_start,
-        )
-    ).one()
-    checks = ((account, limits.max_failures_per_account), (by_address, limits.max_failures_per_address))
-    for (count, oldest), limit in checks:
+    checks = (
+        (pair_count, pair_oldest, limits.max_failures_per_account_and_address),
+        (account_count, account_oldest, limits.max_failures_per_account),
+        (address_count, address_oldest, limits.max_failures_per_address),
+    )
+    for count, oldest, limit in checks:
         if count >= limit:
             oldest_at = as_utc(oldest) or now()
             retry = max(1, int((oldest_at + timedelta(minutes=limits.window_minutes) - now()).total_seconds()) + 1)
@@ -206,7 +230,10 @@ def start_session(session: Session, user: User, *, address: str, user_agent: str
 
 
 def user_for_session(session: Session, token: str) -> User | None:
-    """The active user of a live login session, or ``None``."""
+    """The active user of a live login session, or ``None``.
+
+    PTL duties come in the same query: every permission check may need them.
+    """
     row = session.execute(
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
@@ -216,7 +243,8 @@ def user_for_session(session: Session, token: str) -> User | None:
             UserSession.expires_at > now(),
             User.is_active.is_(True),
         )
-    ).scalar_one_or_none()
+        .options(joinedload(User.ptl_of))
+    ).unique().scalar_one_or_none()
     return row
 
 
@@ -327,14 +355,190 @@ def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
 
 
 def user_for_api_token(session: Session, secret: str) -> tuple[User, ApiToken] | None:
-    """The active user owning a live token, or ``None``."""
+    """The active user owning a live token (with PTL duties loaded), or ``None``."""
     row = session.execute(
         select(User, ApiToken)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == token_hash(secret), ApiToken.revoked_at.is_(None), User.is_active.is_(True))
-    ).one_or_none()
+        .options(joinedload(User.ptl_of))
+    ).unique().one_or_none()
     return (row[0], row[1]) if row else None
 
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
+
+
+# --- admin housekeeping: roles, PTL duties, disabling and blocking -------------------------------
+#
+# The caller checks ``portal.permissions.can_manage_users`` (pages, API); the
+# command line is the server's console and calls these as the system
+# (``actor=None``). The rules that protect the portal itself (never lock out
+# the last admin, never act on one's own account by accident) hold for every
+# caller, so they are checked here.
+
+
+def get_user_with_duties(session: Session, username: str) -> User:
+    """A user with their PTL duties loaded, or :class:`NotFound` saying where to look."""
+    user = session.scalar(
+        select(User).where(User.username == username.strip().lower()).options(selectinload(User.ptl_of))
+    )
+    if user is None:
+        raise NotFound(f"No user named '{username}'. See the user list (`portal users list`) for the names.")
+    return user
+
+
+def list_users_with_duties(session: Session) -> list[User]:
+    """Every user with their PTL duties: two queries whatever the number of users."""
+    return list(session.scalars(select(User).order_by(User.username).options(selectinload(User.ptl_of))))
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN.value, User.is_active.is_(True), User.id != user.id)
+        )
+        or 0
+    )
+
+
+def _keep_an_admin(session: Session, user: User, doing: str) -> None:
+    if user.role == Role.ADMIN.value and user.is_active and _other_active_admins(session, user) == 0:
+        raise Conflict(
+            f"{user.username} is the last active admin, so {doing} would leave nobody to run the portal. "
+            "Give another user the admin role first (`portal users set-role NAME admin`)."
+        )
+
+
+def _not_yourself(actor: User | None, user: User, doing: str) -> None:
+    if actor is not None and actor.id == user.id:
+        raise Conflict(f"You cannot {doing} your own account. Ask another admin to do it.")
+
+
+def set_role(session: Session, actor: User | None, user: User, role: str, *, address: str = "") -> str | None:
+    """Give ``user`` another role; return the previous one, or ``None`` when it was already ``role``."""
+    try:
+        new = Role(role.strip().lower())
+    except ValueError as exc:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"Invalid role '{role}': use one of {allowed}.", {"role": "invalid"}) from exc
+    if user.role == new:
+        return None
+    _not_yourself(actor, user, "change the role of")
+    if new != Role.ADMIN:
+        _keep_an_admin(session, user, f"making them {new}")
+    elif user.blocked_at is not None:
+        raise Conflict(f"{user.username} is blocked from posting; unblock them before making them an admin.")
+    old = user.role
+    user.role = new
+    audit(session, actor, "user.role_changed", target_type="user", target_id=user.id, address=address,
+          username=user.username, old=old, new=new)
+    session.flush()
+    return old
+
+
+@dataclass(frozen=True)
+class DutyChange:
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+def change_ptl_duties(
+    session: Session,
+    actor: User | None,
+    user: User,
+    *,
+    add: list[Project] | tuple[Project, ...] = (),
+    remove: list[Project] | tuple[Project, ...] = (),
+    address: str = "",
+) -> DutyChange:
+    """Add and remove PTL duties (``user.ptl_of`` must be loaded); report only what really changed."""
+    overlap = {p.name for p in add} & {p.name for p in remove}
+    if overlap:
+        raise InvalidInput(f"Both added and removed: {', '.join(sorted(overlap))}. Say one or the other.")
+    current = {p.id for p in user.ptl_of}
+    added = [p for p in add if p.id not in current]
+    removed = [p for p in remove if p.id in current]
+    if not added and not removed:
+        return DutyChange((), ())
+    removed_ids = {p.id for p in removed}
+    user.ptl_of = [p for p in user.ptl_of if p.id not in removed_ids] + added
+    change = DutyChange(tuple(p.name for p in added), tuple(p.name for p in removed))
+    audit(session, actor, "user.ptl_changed", target_type="user", target_id=user.id, address=address,
+          username=user.username, added=list(change.added), removed=list(change.removed))
+    session.flush()
+    return change
+
+
+@dataclass(frozen=True)
+class Disabled:
+    sessions_ended: int
+    tokens_revoked: int
+
+
+def disable_user(session: Session, actor: User | None, user: User, *, address: str = "") -> Disabled | None:
+    """Disable the account: logins, sessions and API tokens stop working at once; ``None`` if already disabled.
+
+    Sessions and tokens are revoked, not just refused while disabled, so
+    enabling the account later does not bring a stolen cookie or token back.
+    """
+    if not user.is_active:
+        return None
+    _not_yourself(actor, user, "disable")
+    _keep_an_admin(session, user, "disabling them")
+    user.is_active = False
+    ended = end_all_sessions(session, user)
+    tokens = session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now())
+    )
+    result = Disabled(sessions_ended=ended, tokens_revoked=int(tokens.rowcount or 0))  # type: ignore[attr-defined]
+    audit(session, actor, "user.disabled", target_type="user", target_id=user.id, address=address,
+          username=user.username, sessions_ended=result.sessions_ended, tokens_revoked=result.tokens_revoked)
+    session.flush()
+    return result
+
+
+def enable_user(session: Session, actor: User | None, user: User, *, address: str = "") -> bool:
+    """Let a disabled user log in again (with a new login; old sessions and tokens stay revoked)."""
+    if user.is_active:
+        return False
+    user.is_active = True
+    audit(session, actor, "user.enabled", target_type="user", target_id=user.id, address=address,
+          username=user.username)
+    session.flush()
+    return True
+
+
+def block_user(session: Session, actor: User | None, user: User, *, address: str = "") -> bool:
+    """Stop ``user`` from posting (comments, votes, answers); they can still log in and read."""
+    if user.blocked_at is not None:
+        return False
+    _not_yourself(actor, user, "block")
+    if user.role == Role.ADMIN.value:
+        raise Conflict(f"{user.username} is an admin; change their role first, or disable the account instead.")
+    user.blocked_at = now()
+    audit(session, actor, "user.blocked", target_type="user", target_id=user.id, address=address,
+          username=user.username)
+    session.flush()
+    return True
+
+
+def unblock_user(session: Session, actor: User | None, user: User, *, address: str = "") -> bool:
+    if user.blocked_at is None:
+        return False
+    user.blocked_at = None
+    audit(session, actor, "user.unblocked", target_type="user", target_id=user.id, address=address,
+          username=user.username)
+    session.flush()
+    return True
+
+
+def count_active_admins(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+        )
+        or 0
+    )

@@ -6,14 +6,18 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from portal import permissions
 from portal.api.serialize import iso
 from portal.checklist import service as checklist
-from portal.checklist.service import ChecklistView, ItemView
+from portal.checklist import views as checklist_views
+from portal.checklist.service import MAX_ANSWERS_PER_REQUEST, AnswerInput, AnswerRejected
+from portal.checklist.views import ChecklistView, ItemView
 from portal.errors import InvalidInput
-from portal.http.auth import actor, require_role
+from portal.http.auth import actor
 from portal.http.session import get_db
-from portal.models import Role
-from portal.specs import queries
+from portal.specs import detail
+
+ANSWER_FIELDS = ("key", "state", "note", "area")
 
 
 def item_json(item: ItemView) -> dict[str, Any]:
@@ -72,33 +76,51 @@ def summary_json(view: ChecklistView) -> dict[str, Any]:
 
 def get_checklist(project_name: str, spec_name: str) -> Response:
     db = get_db()
-    spec = queries.get_spec(db, project_name, spec_name)
-    return jsonify(view_json(checklist.checklist_view(db, spec, spec.revisions)))
+    spec = detail.get_spec(db, project_name, spec_name)
+    return jsonify(view_json(checklist_views.checklist_view(db, spec, spec.revisions)))
 
 
-@require_role(Role.REVIEWER)
 def put_checklist(project_name: str, spec_name: str) -> Response:
     """Answer one or more items: ``{"answers": [{"key", "state", "note", "area"?}]}``."""
     db = get_db()
-    spec = queries.get_spec(db, project_name, spec_name)
+    spec = detail.get_spec(db, project_name, spec_name)
+    permissions.require(permissions.can_answer_checklist(actor(), spec))
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("answers"), list) or not body["answers"]:
         raise InvalidInput(
             'Send JSON like {"answers": [{"key": "upgrade", "state": "addressed", "note": "…"}]} '
             "with Content-Type: application/json."
         )
-    for index, raw in enumerate(body["answers"]):
-        if not isinstance(raw, dict) or not isinstance(raw.get("key"), str) or not isinstance(raw.get("state"), str):
-            raise InvalidInput(f"answers[{index}] needs a string 'key' and a string 'state'.")
-        note = raw.get("note", "")
-        if not isinstance(note, str):
-            raise InvalidInput(f"answers[{index}].note must be a string.")
-        area = raw.get("area")
-        checklist.answer(
-            db, actor(), spec, raw["key"], raw["state"], note, area=area if isinstance(area, str) else None
+    if len(body["answers"]) > MAX_ANSWERS_PER_REQUEST:
+        raise InvalidInput(
+            f"{len(body['answers'])} answers in one request is too many; send at most {MAX_ANSWERS_PER_REQUEST} "
+            "(the checklist has fewer items than that: answer each item once).",
+            {"answers": "too many"},
         )
-    spec = queries.get_spec(db, project_name, spec_name)
-    return jsonify(view_json(checklist.checklist_view(db, spec, spec.revisions)))
+    answers = [_answer_input(index, raw) for index, raw in enumerate(body["answers"])]
+    try:
+        checklist.answer_many(db, actor(), spec, answers)
+    except AnswerRejected as exc:
+        raise InvalidInput(f"answers[{exc.index}]: {exc.message}", exc.fields) from exc
+    return jsonify(view_json(checklist_views.checklist_view(db, spec, spec.revisions)))
+
+
+def _answer_input(index: int, raw: object) -> AnswerInput:
+    """One element of ``answers``, or a 400 naming the field that is wrong; nothing is silently ignored."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("key"), str) or not isinstance(raw.get("state"), str):
+        raise InvalidInput(f"answers[{index}] needs a string 'key' and a string 'state'.")
+    unknown = sorted(str(name)[:40] for name in raw if name not in ANSWER_FIELDS)[:5]
+    if unknown:
+        raise InvalidInput(
+            f"answers[{index}] has unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"an answer has only {', '.join(ANSWER_FIELDS)}.",
+            dict.fromkeys(unknown, "unknown"),
+        )
+    for name in ("note", "area"):
+        if name in raw and not isinstance(raw[name], str):
+            what = "the item's area, e.g. lifecycle" if name == "area" else "up to 5000 characters"
+            raise InvalidInput(f"answers[{index}].{name} must be a string ({what}).", {name: "not a string"})
+    return AnswerInput(key=raw["key"], state=raw["state"], note=raw.get("note", ""), area=raw.get("area"))
 
 
 def register(bp: Blueprint) -> None:

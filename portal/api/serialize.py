@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from flask import url_for
+from urllib.parse import quote
 
 from portal.clock import as_utc
+from portal.http.spec_list import SpecRow
+from portal.http.urls import external_url
 from portal.models import GerritChange, Project, Spec, SpecRevision
-from portal.specs.queries import Page, ProjectSummary, SpecRow
+from portal.specs.listing import IdPage, LaunchpadFields, SpecBrief
+from portal.specs.overview import ProjectSummary
+from portal.specs.projects import Sources
 
 
 def iso(value: datetime | None) -> str | None:
@@ -18,10 +22,10 @@ def iso(value: datetime | None) -> str | None:
 
 
 def page_envelope(
-    page: Page, items: list[dict[str, Any]], endpoint: str, args: dict[str, Any], **view_args: Any
+    page: IdPage, items: list[dict[str, Any]], endpoint: str, args: dict[str, Any], **view_args: Any
 ) -> dict[str, Any]:
     def link(number: int) -> str:
-        return url_for(endpoint, **view_args, **{**args, "page": number}, _external=True)
+        return external_url(endpoint, **view_args, **{**args, "page": number})
 
     return {
         "items": items,
@@ -34,49 +38,92 @@ def page_envelope(
     }
 
 
-def project(summary: ProjectSummary) -> dict[str, Any]:
+def project(summary: ProjectSummary, sources: Sources) -> dict[str, Any]:
     p: Project = summary.project
     return {
         "name": p.name,
         "title": p.title,
         "description": p.description,
         "gerrit_repo": p.gerrit_repo,
-        "launchpad": p.launchpad,
+        "launchpad": p.launchpad,  # the main one, as before
+        "launchpad_names": list(sources.launchpad),
+        "code_repos": list(sources.code_repos),
         "spec_count": summary.spec_count,
         "specs_by_state": summary.by_state,
-        "url": url_for("api.list_specs", project_name=p.name, _external=True),
-        "html_url": url_for("pages.project", project_name=p.name, _external=True),
+        "url": external_url("api.list_specs", project_name=p.name),
+        "html_url": external_url("pages.project", project_name=p.name),
     }
 
 
 def launchpad(spec: Spec) -> dict[str, Any] | None:
     if spec.lp_definition_status is None and spec.lp_implementation_status is None:
         return None
+    return launchpad_fields(spec.blueprint_url, LaunchpadFields(
+        title=spec.lp_title, definition_status=spec.lp_definition_status,
+        implementation_status=spec.lp_implementation_status, priority=spec.lp_priority, approver=spec.lp_approver,
+        assignee=spec.lp_assignee, milestone=spec.lp_milestone, whiteboard=spec.lp_whiteboard,
+        created_at=spec.lp_created_at,
+    ))
+
+
+def launchpad_fields(url: str | None, lp: LaunchpadFields | None) -> dict[str, Any] | None:
+    if lp is None:
+        return None
     return {
-        "url": spec.blueprint_url,
-        "title": spec.lp_title,
-        "definition_status": spec.lp_definition_status,
-        "implementation_status": spec.lp_implementation_status,
-        "priority": spec.lp_priority,
-        "approver": spec.lp_approver,
-        "assignee": spec.lp_assignee,
-        "milestone": spec.lp_milestone,
-        "whiteboard": spec.lp_whiteboard,
-        "created_at": iso(spec.lp_created_at),
+        "url": url,
+        "title": lp.title,
+        "definition_status": lp.definition_status,
+        "implementation_status": lp.implementation_status,
+        "priority": lp.priority,
+        "approver": lp.approver,
+        "assignee": lp.assignee,
+        "milestone": lp.milestone,
+        "whiteboard": lp.whiteboard,
+        "created_at": iso(lp.created_at),
     }
 
 
-def spec_summary(row: SpecRow, project_name: str) -> dict[str, Any]:
-    spec = row.spec
-    checklist = None if row.score is None else {"score": row.score, "gaps": [key for key, _ in row.gaps]}
-    return _spec_base(spec, project_name) | {
+@dataclass(frozen=True)
+class SpecLinks:
+    """Absolute links to one project's specs, built once per response.
+
+    A list answer has two links per spec: building each with ``url_for`` cost
+    more than reading the rows. The prefixes come from the real routes, and
+    the name is quoted as Werkzeug quotes a path segment, so the links are
+    the same as ``url_for`` would build.
+    """
+
+    api_prefix: str
+    html_prefix: str
+
+    @classmethod
+    def of(cls, project_name: str) -> SpecLinks:
+        return cls(
+            api_prefix=external_url("api.list_specs", project_name=project_name) + "/",
+            html_prefix=external_url("pages.project", project_name=project_name) + "/specs/",
+        )
+
+    def api(self, spec_name: str) -> str:
+        return self.api_prefix + quote(spec_name, safe=_PATH_SAFE)
+
+    def html(self, spec_name: str) -> str:
+        return self.html_prefix + quote(spec_name, safe=_PATH_SAFE)
+
+
+_PATH_SAFE = "!$&'()*+,/:;=@"  # werkzeug.routing.BaseConverter.to_url's
+
+
+def spec_summary(row: SpecRow, links: SpecLinks, lp: LaunchpadFields | None) -> dict[str, Any]:
+    """A list item; ``lp`` from :func:`portal.specs.listing.load_launchpad` (the API's own column)."""
+    cl = row.checklist
+    return _spec_base(row.spec, links, launchpad_fields(row.spec.blueprint_url, lp)) | {
         "comment_count": row.comment_count,
-        "has_gerrit": row.has_gerrit,
-        "checklist": checklist,
+        "has_gerrit": row.sources.has_gerrit,
+        "checklist": None if cl is None else {"score": cl.score, "gaps": [gap.key for gap in cl.gaps]},
     }
 
 
-def _spec_base(spec: Spec, project_name: str) -> dict[str, Any]:
+def _spec_base(spec: Spec | SpecBrief, links: SpecLinks, lp: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "name": spec.name,
         "title": spec.title,
@@ -84,10 +131,10 @@ def _spec_base(spec: Spec, project_name: str) -> dict[str, Any]:
         "state": spec.state,
         "release": spec.release,
         "blueprint_url": spec.blueprint_url,
-        "launchpad": launchpad(spec),
+        "launchpad": lp,
         "last_activity_at": iso(spec.last_activity_at),
-        "url": url_for("api.get_spec", project_name=project_name, spec_name=spec.name, _external=True),
-        "html_url": url_for("pages.spec", project_name=project_name, spec_name=spec.name, _external=True),
+        "url": links.api(spec.name),
+        "html_url": links.html(spec.name),
     }
 
 
@@ -124,7 +171,7 @@ def review(r: GerritChange) -> dict[str, Any]:
 def spec_detail(
     spec: Spec, current: SpecRevision | None, history: list[SpecRevision], comment_count: int
 ) -> dict[str, Any]:
-    return _spec_base(spec, spec.project.name) | {
+    return _spec_base(spec, SpecLinks.of(spec.project.name), launchpad(spec)) | {
         "project": spec.project.name,
         "comment_count": comment_count,
         "has_gerrit": bool(spec.gerrit_changes),

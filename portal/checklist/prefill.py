@@ -320,7 +320,7 @@ _ELSEWHERE = {
     ),
 }
 # One alternation per item: a section is scanned once, not once per phrase.
-_ELSEWHERE_RE = {key: (re.compile("|".join(f"(?:{p})" for p in pats), re.I),) for key, pats in _ELSEWHERE.items()}
+_ELSEWHERE_RE: dict[str, tuple[re.Pattern[str], ...]] = {key: (re.compile("|".join(f"(?:{p})" for p in pats), re.I),) for key, pats in _ELSEWHERE.items()}
 # When the dedicated section explicitly says "None", only these overturn it.
 _STRONG = {
     "config": (

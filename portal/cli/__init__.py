@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
+from portal.cli.output import shown
 from portal.db.engine import make_engine, make_session_factory
 from portal.db.migrations import pending_message
 from portal.db.unit import unit_of_work
@@ -68,16 +69,16 @@ class PortalGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SettingsError as exc:
-            click.secho(f"Configuration error: {exc.message}", fg="red", err=True)
+            click.secho(f"Configuration error: {shown(exc.message, keep_newlines=True)}", fg="red", err=True)
             sys.exit(2)
         except PortalError as exc:
-            click.secho(f"Error: {exc.message}", fg="red", err=True)
+            click.secho(f"Error: {shown(exc.message, keep_newlines=True)}", fg="red", err=True)
             sys.exit(1)
         except OperationalError as exc:  # the database cannot be reached or opened
             where = _database_shown(ctx.find_object(Context))
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             click.secho(
-                f"Error: cannot use the database{where}: {reason}. Check PORTAL_DATABASE_URL "
+                f"Error: cannot use the database{shown(where)}: {shown(reason)}. Check PORTAL_DATABASE_URL "
                 "(or database_url in portal.toml) and that the database server is running.",
                 fg="red",
                 err=True,
@@ -114,9 +115,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from portal.cli import checklist, db, demo, imports, projects, serve, users
+    from portal.cli import checklist, db, demo, imports, projects, runs, serve, users
 
-    for module in (db, demo, serve, users, projects, imports, checklist):
+    for module in (db, demo, serve, users, projects, imports, runs, checklist):
         module.register(main)
 
 

@@ -11,6 +11,7 @@ from portal.checklist import template as templates
 from portal.checklist.prefill import prefill
 from portal.checklist.service import refresh_all
 from portal.cli import Context, pass_context
+from portal.cli.output import shown
 from portal.errors import InvalidInput
 from portal.specs.document import MAX_SPEC_BYTES, parse_spec
 from portal.specs.service import get_project
@@ -29,21 +30,23 @@ def checklist_group() -> None:
 def analyze(file: Path, as_json: bool) -> None:
     """Print the checklist prefill for one spec FILE (reStructuredText): what the spec itself says."""
     if file.stat().st_size > MAX_SPEC_BYTES:
-        raise InvalidInput(f"{file} is larger than {MAX_SPEC_BYTES // 1024} KiB; is it really a spec?")
+        raise InvalidInput(f"{shown(file)} is larger than {MAX_SPEC_BYTES // 1024} KiB; is it really a spec?")
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{file} is not UTF-8 text (byte {exc.start}); convert it to UTF-8.") from exc
+        raise InvalidInput(f"{shown(file)} is not UTF-8 text (byte {exc.start}); convert it to UTF-8.") from exc
     parsed = parse_spec(text, fallback_title=file.stem)
     result = prefill(parsed.sections, templates.latest())
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
     tmpl = templates.latest()
-    click.echo(f"{parsed.title}  ({file})")
+    # The title, section names and quotes come from the file: escaped, so they cannot drive the terminal.
+    click.echo(f"{shown(parsed.title)}  ({shown(file)})")
     click.echo(f"checklist v{result.template_version}: ✓ addressed  – says none  ✗ missing  ! concern\n")
     if parsed.error:
-        click.echo(f"note: the file could not be parsed as reStructuredText ({parsed.error}); judged as plain text\n")
+        click.echo(f"note: the file could not be parsed as reStructuredText ({shown(parsed.error)}); "
+                   "judged as plain text\n")
     if result.note:
         click.echo(f"note: {result.note}\n")
     for area in tmpl.areas:
@@ -51,13 +54,13 @@ def analyze(file: Path, as_json: bool) -> None:
         for item in area.items:
             res = result.item(item.key)
             where = res.evidence.section if res.evidence and res.evidence.section else "-"
-            click.echo(f"  {_MARK[res.state]} {item.key:<15} {res.state:<9} {where}")
+            click.echo(f"  {_MARK[res.state]} {item.key:<15} {res.state:<9} {shown(where)}")
             if res.evidence and res.evidence.section:
-                click.echo(f"      “{res.evidence.quote}”")
+                click.echo(f"      “{shown(res.evidence.quote)}”")
             for concern in res.concerns:
-                click.echo(f"    ! {concern.message}")
+                click.echo(f"    ! {shown(concern.message)}")
                 for quote in concern.quotes:
-                    click.echo(f"        {quote}")
+                    click.echo(f"        {shown(quote)}")
         click.echo("")
 
 

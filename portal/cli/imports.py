@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from portal.cli import Context, pass_context
+from portal.cli.output import shown
 from portal.db.unit import commit_batch
 from portal.importers.specs_tree import import_tree
 from portal.specs.service import get_project
@@ -35,25 +37,28 @@ def specs(ctx: Context, project_name: str, directory: Path) -> None:
         progress = _progress_printer()
         report = import_tree(session, None, project, directory, progress=progress, commit=lambda: commit_batch(session))
     click.echo("", err=True) if sys.stderr.isatty() else None
+    for earlier in report.unfinished:
+        click.echo(f"Note: the earlier import {shown(earlier.describe())}")
+    # File names and reasons come from the checkout: escaped, so they cannot drive the terminal.
     for path, reason in report.skipped:
-        click.echo(f"skipped {path}: {reason}")
+        click.echo(f"skipped {shown(path)}: {shown(reason)}")
     for path, reason in report.failures:
-        click.secho(f"FAILED  {path}: {reason}", fg="yellow")
-    click.echo(f"Imported specs into {project_name}: {report.summary()}.")
+        click.secho(f"FAILED  {shown(path)}: {shown(reason)}", fg="yellow")
+    click.echo(f"Imported specs into {shown(project_name)}: {report.summary()}.")
     if report.failed:
         click.echo("Files that failed are listed above; fix them and re-run the same command (nothing is duplicated).")
         sys.exit(1)
 
 
-def _progress_printer():
+def _progress_printer() -> Callable[[int, int, str], None]:
     """Overwrite one status line on a terminal; print every 100 files otherwise (logs)."""
     tty = sys.stderr.isatty()
 
     def progress(index: int, total: int, path: str) -> None:
         if tty:
-            click.echo(f"\r[{index}/{total}] {path[-60:]:<60}", nl=False, err=True)
+            click.echo(f"\r[{index}/{total}] {shown(path)[-60:]:<60}", nl=False, err=True)
         elif index == 1 or index % 100 == 0 or index == total:
-            click.echo(f"[{index}/{total}] {path}", err=True)
+            click.echo(f"[{index}/{total}] {shown(path)}", err=True)
 
     return progress
 

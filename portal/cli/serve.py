@@ -41,10 +41,14 @@ def serve(ctx: Context, host: str, port: int, workers: int | None, dev: bool) ->
 def _run_gunicorn(app: Any, options: dict[str, Any]) -> None:
     from gunicorn.app.base import BaseApplication
 
-    class PortalServer(BaseApplication):  # type: ignore[misc]
+    from portal.cli.gunicorn_worker import PortalSyncWorker
+
+    class PortalServer(BaseApplication):
         def load_config(self) -> None:
             settings = {
-                "worker_class": "sync",
+                # gunicorn's sync worker, with its own errors (414, 431, 500 on a timeout) as JSON under /api/
+                "worker_class": PortalSyncWorker,
+                "limit_request_line": 4094,  # bytes of "GET /path?query HTTP/1.1"; longer answers 414
                 "accesslog": "-",
                 "errorlog": "-",
                 "timeout": 30,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -39,6 +40,50 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumColumn(TypeDecorator[E], Generic[E]):
+    """A ``StrEnum`` stored as its plain string value in a VARCHAR.
+
+    Rows read back as enum members, so code and mypy see ``SpecState``, not
+    ``str``; a value outside the enum is refused before it reaches the
+    database (the CHECK constraints stay as the database's own guard). The
+    column is an ordinary VARCHAR, so no migration is needed to adopt it and
+    a new member needs no ALTER TYPE.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+        self.length = length
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        try:
+            return self.enum(value).value
+        except ValueError:
+            allowed = ", ".join(m.value for m in self.enum)
+            raise ValueError(f"{value!r} is not a {self.enum.__name__}: expected one of {allowed}") from None
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        if value is None:
+            return None
+        try:
+            return self.enum(value)
+        except ValueError:
+            # Written by a newer release during a rolling deploy, or an
+            # expression such as coalesce(status, ''): read it as it is.
+            return value  # type: ignore[return-value]
+
+    def copy(self, **kw: Any) -> StrEnumColumn[E]:
+        return StrEnumColumn(self.enum, self.length)
 
 
 class Base(DeclarativeBase):

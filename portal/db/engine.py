@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from portal.errors import PortalError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_FILE_MODE = 0o600  # the database holds password hashes, emails and addresses
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -27,12 +29,39 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
                     f"Cannot create the folder {folder} for the SQLite database: {exc.strerror}. "
                     "Check PORTAL_DATABASE_URL, or make the folder writable."
                 ) from exc
+            _create_private_file(Path(url.database))
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create a missing SQLite database file with mode 0600 before SQLite does.
+
+    SQLite would create it 0644 (minus the umask), readable by every local
+    user. An empty file is a valid empty database; SQLite gives the ``-wal``
+    and ``-shm`` files it creates later the main file's mode, so they are
+    0600 too. ``O_EXCL`` with mode 0600 leaves no moment where the file is
+    readable by others; ``fchmod`` then makes it exactly 0600 whatever the
+    umask (a umask of 0277 would otherwise leave it unwritable). An existing
+    file keeps the mode its admin gave it.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise PortalError(
+            f"Cannot create the SQLite database {path}: {exc.strerror}. "
+            "Check PORTAL_DATABASE_URL, or make the folder writable."
+        ) from exc
+    try:
+        os.fchmod(fd, SQLITE_FILE_MODE)
+    finally:
+        os.close(fd)
 
 
 def _configure_sqlite(engine: Engine) -> None:

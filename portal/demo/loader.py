@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import events
 from portal.accounts import service as accounts
 from portal.discussion import service as reviews
 from portal.importers.specs_tree import ImportReport, import_tree
@@ -79,8 +80,11 @@ def _when(value: Any) -> datetime | None:
 
 
 def load_demo(session: Session, hasher: PasswordHasher) -> DemoReport:
-    """Load everything; the caller commits. Safe to run on a database with real data."""
-    with as_file(files("portal.demo").joinpath("content")) as root:
+    """Load everything; the caller commits. Safe to run on a database with real data.
+
+    Its events are backfill, like a first import's: alerts summarise them.
+    """
+    with as_file(files("portal.demo").joinpath("content")) as root, events.backfilling(session):
         return _load(session, Path(root), hasher)
 
 
@@ -125,7 +129,7 @@ def _load(session: Session, root: Path, hasher: PasswordHasher) -> DemoReport:
     for raw in _load_yaml(root, "gerrit_changes.yaml"):
         project = projects[raw["project"]]
         spec = _spec(session, project, raw["name"])
-        data = specs.GerritChangeData(
+        change = specs.GerritChangeData(
             repo=project.gerrit_repo or f"openstack/{project.name}-specs",
             change_number=int(raw["change_number"]),
             change_id=raw.get("change_id", ""),
@@ -139,7 +143,7 @@ def _load(session: Session, root: Path, hasher: PasswordHasher) -> DemoReport:
             updated_at=_when(raw.get("updated")),
             submitted_at=_when(raw.get("submitted")),
         )
-        report.reviews[specs.upsert_gerrit_change(session, None, spec, data)] += 1
+        report.reviews[specs.upsert_gerrit_change(session, None, spec, change)] += 1
 
     for raw in _load_yaml(root, "discussions.yaml"):
         _comment(session, projects[raw["project"]], raw, users, report)

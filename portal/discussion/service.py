@@ -57,8 +57,8 @@ def add_comment(session: Session, actor: User, spec: Spec, body: str, *, created
     session.add(comment)
     session.flush()
     _touch(spec, comment.created_at)
-    events.record(session, events.COMMENT_ADDED, project_id=spec.project_id, spec_id=spec.id, actor_id=actor.id,
-                  comment_id=comment.id, source=comment.source)
+    events.record(session, events.EventKind.COMMENT_ADDED, project_id=spec.project_id, spec_id=spec.id,
+                  actor_id=actor.id, comment_id=comment.id, source=comment.source)
     return comment
 
 
@@ -97,6 +97,6 @@ def import_comment(
     session.add(comment)
     session.flush()
     _touch(spec, created_at)
-    events.record(session, events.COMMENT_ADDED, project_id=spec.project_id, spec_id=spec.id,
+    events.record(session, events.EventKind.COMMENT_ADDED, project_id=spec.project_id, spec_id=spec.id,
                   comment_id=comment.id, source=comment.source)
     return comment, True

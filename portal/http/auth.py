@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 from flask import Flask, g, request
 from flask_login import AnonymousUserMixin, LoginManager, current_user
 
+from portal import permissions
 from portal.accounts import passwords
 from portal.accounts import service as accounts
 from portal.clock import now
-from portal.errors import AuthenticationRequired, PermissionDenied
+from portal.errors import AuthenticationRequired
 from portal.http.session import get_db, settings
 from portal.models import Role, User
 
@@ -96,24 +97,24 @@ def password_hasher():
 def login_limits() -> accounts.LoginLimits:
     s = settings()
     return accounts.LoginLimits(
+        max_failures_per_account_and_address=s.login_max_failures_per_account_and_address,
         max_failures_per_account=s.login_max_failures_per_account,
         max_failures_per_address=s.login_max_failures_per_address,
         window_minutes=s.login_window_minutes,
     )
 
 
-def require_role(*roles: Role) -> Callable[[F], F]:
-    """Page or API view decorator: logged in (or token) and holding one of ``roles``."""
+def permission_required(rule: Callable[[User | None], permissions.Decision]) -> Callable[[F], F]:
+    """View decorator for an action whose rule needs no object, e.g. ``permissions.can_manage_users``.
+
+    Views whose rule needs the object (a spec, a project) load it and call
+    ``permissions.require(rule(actor(), obj))`` themselves.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = actor()
-            if user is None:
-                raise AuthenticationRequired("Log in (or send an API token) to do this.")
-            if not user.has_role(*roles):
-                names = " or ".join(r.value for r in roles)
-                raise PermissionDenied(f"This needs the {names} role; ask an admin if you should have it.")
+            permissions.require(rule(actor()))
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
-from portal.errors import PortalError, TooManyAttempts
+from portal.errors import NotFound, PortalError, TooManyAttempts
+from portal.http.session import get_db
+from portal.specs.projects import resolve_alias
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,34 @@ def error_response(
     return response
 
 
+def renamed_project_redirect() -> WerkzeugResponse | None:
+    """Send a request for a project's former name to its current one (pages and API alike).
+
+    Asked only when a view found no such project, so it costs nothing on the
+    normal path. GET and HEAD get 301; other methods 308, which keeps the
+    method and body.
+    """
+    args = request.view_args or {}
+    name = args.get("project_name")
+    if not isinstance(name, str) or request.endpoint is None:
+        return None
+    project = resolve_alias(get_db(), name)
+    if project is None or project.name == name:
+        return None
+    target = url_for(request.endpoint, **{**args, "project_name": project.name})
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    status = 301 if request.method in ("GET", "HEAD") else 308
+    if wants_json():
+        response = jsonify({"error": {"code": "moved_permanently", "message": (
+            f"Project '{name}' is now called '{project.name}'; use {target} (this redirect stays)."
+        )}})
+        response.status_code = status
+        response.headers["Location"] = target
+        return response
+    return redirect(target, code=status)
+
+
 def _rollback() -> None:
     db = g.get("db")
     if db is not None:
@@ -75,8 +106,12 @@ def _rollback() -> None:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(PortalError)
-    def _portal_error(exc: PortalError) -> Response:
+    def _portal_error(exc: PortalError) -> WerkzeugResponse:
         _rollback()
+        if isinstance(exc, NotFound):
+            moved = renamed_project_redirect()
+            if moved is not None:
+                return moved
         retry = exc.retry_after if isinstance(exc, TooManyAttempts) else None
         return error_response(exc.status, exc.code, exc.message, retry_after=retry)
 

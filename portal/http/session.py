@@ -29,7 +29,7 @@ class PortalState:
 
 
 def state() -> PortalState:
-    return current_app.extensions["portal"]  # type: ignore[no-any-return]
+    return current_app.extensions["portal"]
 
 
 def settings() -> Settings:
@@ -39,7 +39,7 @@ def settings() -> Settings:
 def get_db() -> Session:
     if "db" not in g:
         g.db = state().session_factory()
-    return g.db  # type: ignore[no-any-return]
+    return g.db
 
 
 def init_app(app: Flask) -> None:

@@ -9,9 +9,12 @@ Layouts understood (``DIR`` is the repository root or its ``specs/`` folder):
   ``specs/<release>/`` (each link is that release's copy).
 
 Templates (``*-template.rst``, ``template.rst``), ``index.rst`` and
-``README.rst`` are skipped. Each file is parsed and upserted in its own
-savepoint, so one bad file is reported with its path and reason and the
-rest continues; a file that cannot be parsed is kept as plain text.
+``README.rst`` are skipped. Each file goes through the one "new revision"
+path every source uses (``portal.importers.revisions``: parse, upsert,
+checklist prefill) in its own savepoint, so one bad file is reported with
+its path and reason and the rest continues; a file that cannot be parsed is
+kept as plain text. The whole import is one run (``portal.importers.runs``)
+that commits every :data:`BATCH_SIZE` files.
 """
 
 from __future__ import annotations
@@ -22,23 +25,30 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.checklist.service import refresh_prefill
-from portal.clock import now
-from portal.errors import InvalidInput, PortalError
-from portal.models import ImportRun, Project, Spec, SpecRevision, SpecState, User
-from portal.specs.document import MAX_SPEC_BYTES, parse_spec
+from portal.errors import InvalidInput
+from portal.importers.revisions import (
+    IncomingRevision,
+    KnownRevision,
+    RevisionKey,
+    RevisionOutcome,
+    known_revisions,
+    receive_revision,
+)
+from portal.importers.runs import ItemFailure, UnfinishedRun, recorded_run
+from portal.models.activity import RunStatus
+from portal.models import Project, SpecState, User
+from portal.specs.document import MAX_SPEC_BYTES
 from portal.specs.releases import is_release, normalize_release
-from portal.specs.service import SpecFile, content_hash, upsert_spec_file
+from portal.models.specs import RevisionSource
 
 log = logging.getLogger(__name__)
 
 SKIPPED_NAMES = {"index.rst", "readme.rst", "template.rst"}
 STATE_DIRS = {state.value for state in SpecState}
 BATCH_SIZE = 50
+RUN_SOURCE = "specs-dir"  # ImportRun.source of this importer
 
 Progress = Callable[[int, int, str], None]
 
@@ -61,10 +71,21 @@ class ImportReport:
     failed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    run_id: int | None = None
+    status: RunStatus = RunStatus.RUNNING
+    unfinished: tuple[UnfinishedRun, ...] = ()  # earlier runs of this project's tree that never finished
 
     @property
     def total(self) -> int:
         return self.created + self.updated + self.unchanged
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "failed": self.failed}
+
+    @property
+    def item_failures(self) -> list[ItemFailure]:
+        return [ItemFailure(path, reason) for path, reason in self.failures]
 
     def summary(self) -> str:
         return (
@@ -156,11 +177,6 @@ def discover(root: Path) -> tuple[list[FoundFile], list[tuple[str, str]]]:
     return result, skipped
 
 
-def read_spec_file(found: FoundFile) -> SpecFile:
-    """Read and parse one file; raise :class:`InvalidInput` when it cannot be read as text."""
-    return parse_spec_file(found, read_text(found))
-
-
 def read_text(found: FoundFile) -> str:
     """The file's text; raise :class:`InvalidInput` saying why it is not a readable spec."""
     try:
@@ -185,19 +201,6 @@ def read_text(found: FoundFile) -> str:
     return text
 
 
-def parse_spec_file(found: FoundFile, text: str) -> SpecFile:
-    stem = found.real_path.stem if not found.rel_path.endswith(".rst") else Path(found.rel_path).stem
-    parsed = parse_spec(text, fallback_title=stem.replace("-", " ").replace("_", " "))
-    return SpecFile(
-        path=found.rel_path,
-        release=found.release,
-        state=found.state,
-        text=text,
-        parsed=parsed,
-        file_name=stem,
-    )
-
-
 def import_tree(
     session: Session,
     actor: User | None,
@@ -207,10 +210,13 @@ def import_tree(
     progress: Progress | None = None,
     commit: Callable[[], None] | None = None,
 ) -> ImportReport:
-    """Import every spec file under ``root`` into ``project``.
+    """Import every spec file under ``root`` into ``project``, as one recorded run.
 
-    ``commit`` is called after each batch (the CLI passes ``session.commit``);
-    without it the caller commits once at the end.
+    ``commit`` commits one batch (the CLI passes ``lambda: commit_batch(session)``):
+    it is called after every :data:`BATCH_SIZE` files and at the end, and the
+    run record (``portal.importers.runs``) is then written in its own
+    transaction, so a failed run leaves its record. Without it the caller
+    commits once at the end, run record included.
     """
     if not root.exists():
         raise InvalidInput(
@@ -220,51 +226,22 @@ def import_tree(
         raise InvalidInput(f"{root} is not a directory. Pass the specs repository (or its specs/ folder).")
     files, skipped = discover(root)
     report = ImportReport(skipped=skipped)
-    run = ImportRun(source="specs-dir", project_id=project.id, argument=str(root))
-    session.add(run)
-    session.flush()
-    if not files:
-        raise InvalidInput(
-            f"No spec files (*.rst) found under {root}. Expected a layout like "
-            "specs/<release>/approved/<name>.rst; check the path."
-        )
-    known = _known_files(session, project)
-    for index, found in enumerate(files, start=1):
-        if progress is not None:
-            progress(index, len(files), found.rel_path)
-        _import_one(session, actor, project, found, report, known)
-        if commit is not None and index % BATCH_SIZE == 0:
-            _save_run(run, report, finished=False)
-            commit()
-    _save_run(run, report, finished=True)
-    if commit is not None:
-        commit()
+    with recorded_run(session, source=RUN_SOURCE, project_id=project.id, argument=str(root), commit=commit) as run:
+        report.run_id, report.unfinished = run.run_id, run.unfinished
+        if not files:
+            raise InvalidInput(
+                f"No spec files (*.rst) found under {root}. Expected a layout like "
+                "specs/<release>/approved/<name>.rst; check the path."
+            )
+        known = known_revisions(session, project, RevisionSource.FILE)
+        for index, found in enumerate(files, start=1):
+            if progress is not None:
+                progress(index, len(files), found.rel_path)
+            _import_one(session, actor, project, found, report, known)
+            if index % BATCH_SIZE == 0:
+                run.commit_batch(report.counts, report.item_failures)
+        report.status = run.finish(report.counts, report.item_failures)
     return report
-
-
-@dataclass(frozen=True)
-class _KnownFile:
-    content_hash: str
-    release: str | None
-    state: str
-    parse_error: str | None
-
-
-def _known_files(session: Session, project: Project) -> dict[str, _KnownFile]:
-    """The latest imported revision of each file path of the project (one query)."""
-    latest = (
-        select(func.max(SpecRevision.id))
-        .join(Spec, Spec.id == SpecRevision.spec_id)
-        .where(Spec.project_id == project.id, SpecRevision.source == "file")
-        .group_by(SpecRevision.path)
-    )
-    rows = session.execute(
-        select(
-            SpecRevision.path, SpecRevision.content_hash, SpecRevision.release, SpecRevision.state,
-            SpecRevision.parse_error,
-        ).where(SpecRevision.id.in_(latest))
-    )
-    return {row.path: _KnownFile(row.content_hash, row.release, row.state, row.parse_error) for row in rows}
 
 
 def _import_one(
@@ -273,7 +250,7 @@ def _import_one(
     project: Project,
     found: FoundFile,
     report: ImportReport,
-    known: dict[str, _KnownFile] | None = None,
+    known: dict[RevisionKey, KnownRevision],
 ) -> None:
     try:
         text = read_text(found)
@@ -281,57 +258,28 @@ def _import_one(
         report.failed += 1
         report.failures.append((found.rel_path, exc.message))
         return
-    previous = (known or {}).get(found.rel_path)
-    if previous is not None and previous == _KnownFile(
-        content_hash(text), found.release, found.state.value, previous.parse_error
-    ):
-        # Same bytes, same place: nothing to parse or write (re-runs stay fast).
-        if previous.parse_error:
-            _report_plain_text(report, found, previous.parse_error)
-        else:
-            report.unchanged += 1
-        return
-    item = parse_spec_file(found, text)
-    try:
-        with session.begin_nested():
-            outcome = upsert_spec_file(session, actor, project, item)
-            if outcome != "unchanged":
-                # A new revision gets its checklist prefill in the same savepoint.
-                spec = session.scalar(select(Spec).where(Spec.project_id == project.id, Spec.name == item.spec_name))
-                if spec is not None:
-                    refresh_prefill(session, spec)
-    except PortalError as exc:
+    incoming = IncomingRevision(
+        project=project, source=RevisionSource.FILE, path=found.rel_path, text=text,
+        release=found.release, state=found.state,
+    )
+    result = receive_revision(session, actor, incoming, known=known.get(incoming.key))
+    if result.outcome is RevisionOutcome.FAILED:
         report.failed += 1
-        report.failures.append((found.rel_path, exc.message))
-        return
-    except (DataError, IntegrityError) as exc:  # this file's values do not fit; the others can
-        report.failed += 1
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        report.failures.append((found.rel_path, f"could not be stored ({reason}); fix the file and re-run"))
-        return
-    if item.parsed.error:
-        _report_plain_text(report, found, item.parsed.error)
-        return
-    setattr(report, outcome, getattr(report, outcome) + 1)
+        report.failures.append((found.rel_path, result.reason or "could not be imported"))
+    elif result.parse_error:
+        _report_plain_text(report, found, result.parse_error)
+    elif result.outcome is RevisionOutcome.CREATED:
+        report.created += 1
+    elif result.outcome is RevisionOutcome.REVISED:
+        report.updated += 1
+    else:
+        report.unchanged += 1
 
 
 def _report_plain_text(report: ImportReport, found: FoundFile, error: str) -> None:
     """Stored as plain text so nothing is lost, but reported as a failure to fix."""
     report.failed += 1
     report.failures.append((found.rel_path, f"kept as plain text: {error}; fix the reStructuredText and re-run"))
-
-
-def _save_run(run: ImportRun, report: ImportReport, *, finished: bool) -> None:
-    run.counts = {
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "failed": report.failed,
-    }
-    run.errors = [{"path": path, "reason": reason} for path, reason in report.failures[:500]]
-    if finished:
-        run.finished_at = now()
-        run.status = "partial" if report.failed else "succeeded"
 
 
 def iter_rst(root: Path) -> Iterator[Path]:

@@ -8,32 +8,53 @@ fails loudly instead of slowly.
 
 from portal.db.base import Base
 from portal.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession, project_ptls
-from portal.models.activity import AuditLog, Event, ImportRun
-from portal.models.checklists import ANSWER_STATES, ChecklistAnswer, ChecklistGap, ChecklistSummary, ChecklistTemplate
+from portal.models.activity import AuditLog, Event, EventCursor, EventKind, ImportRun, RunStatus, SyncState
+from portal.models.checklists import (
+    ANSWER_STATES,
+    AnswerSource,
+    AnswerState,
+    ChecklistAnswer,
+    ChecklistGap,
+    ChecklistSummary,
+    ChecklistTemplate,
+    GapKind,
+)
 from portal.models.discussion import Comment, CommentSource
-from portal.models.projects import Project
-from portal.models.specs import GerritChange, Spec, SpecRevision, SpecState
+from portal.models.projects import Project, ProjectAlias, ProjectSource, SourceKind
+from portal.models.specs import GerritChange, GerritStatus, RevisionSource, Spec, SpecRevision, SpecState
 
 __all__ = [
     "ANSWER_STATES",
+    "AnswerSource",
+    "AnswerState",
     "ApiToken",
+    "AuditLog",
+    "Base",
     "ChecklistAnswer",
     "ChecklistGap",
     "ChecklistSummary",
     "ChecklistTemplate",
-    "AuditLog",
-    "Base",
     "Comment",
     "CommentSource",
     "Event",
+    "EventCursor",
+    "EventKind",
+    "GapKind",
+    "GerritChange",
+    "GerritStatus",
     "ImportRun",
     "LoginAttempt",
     "Project",
+    "ProjectAlias",
+    "ProjectSource",
+    "RevisionSource",
     "Role",
+    "RunStatus",
+    "SourceKind",
     "Spec",
-    "GerritChange",
     "SpecRevision",
     "SpecState",
+    "SyncState",
     "User",
     "UserSession",
     "project_ptls",

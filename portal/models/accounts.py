@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
-from portal.db.base import Base
+from portal.db.base import Base, StrEnumColumn
 
 if TYPE_CHECKING:
     from portal.models.projects import Project
@@ -41,8 +41,11 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(128), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default=Role.OPERATOR.value)
+    role: Mapped[Role] = mapped_column(StrEnumColumn(Role, 16), default=Role.OPERATOR)
+    # False: disabled, refused everything (login, sessions, tokens); see portal.permissions.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set: blocked from posting (comments, votes, answers) but still able to log in and read.
+    blocked_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=now)
     last_login_at: Mapped[datetime | None]

@@ -12,15 +12,37 @@ with one indexed query.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import now
-from portal.db.base import Base
+from portal.db.base import Base, StrEnumColumn
 
-ANSWER_STATES = ("addressed", "none", "missing", "concern", "n/a")
+
+class AnswerState(StrEnum):
+    """A checklist answer's state."""
+
+    ADDRESSED = "addressed"
+    NONE = "none"
+    MISSING = "missing"
+    CONCERN = "concern"
+    NOT_APPLICABLE = "n/a"
+
+
+class AnswerSource(StrEnum):
+    PREFILL = "prefill"
+    REVIEWER = "reviewer"
+
+
+class GapKind(StrEnum):
+    MISSING = "missing"
+    CONCERN = "concern"
+
+
+ANSWER_STATES = tuple(s.value for s in AnswerState)
 _STATES_SQL = ", ".join(f"'{s}'" for s in ANSWER_STATES)
 
 
@@ -49,8 +71,8 @@ class ChecklistAnswer(Base):
     spec_id: Mapped[int] = mapped_column(ForeignKey("specs.id", ondelete="CASCADE"))
     template_version: Mapped[int] = mapped_column(ForeignKey("checklist_templates.version"))
     item_key: Mapped[str] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(String(16))
-    source: Mapped[str] = mapped_column(String(16))  # prefill | reviewer
+    state: Mapped[AnswerState] = mapped_column(StrEnumColumn(AnswerState, 16))
+    source: Mapped[AnswerSource] = mapped_column(StrEnumColumn(AnswerSource, 16))
     note: Mapped[str] = mapped_column(Text, default="")
     evidence: Mapped[dict[str, Any] | None] = mapped_column()  # {"section", "quote"}
     concerns: Mapped[list[Any]] = mapped_column(default=list)  # [{"rule", "message", "quotes"}]
@@ -85,4 +107,4 @@ class ChecklistGap(Base):
 
     spec_id: Mapped[int] = mapped_column(ForeignKey("specs.id", ondelete="CASCADE"), primary_key=True)
     item_key: Mapped[str] = mapped_column(String(40), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # missing | concern
+    kind: Mapped[GapKind] = mapped_column(StrEnumColumn(GapKind, 16))

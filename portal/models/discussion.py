@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
-from portal.db.base import Base
+from portal.db.base import Base, StrEnumColumn
 
 if TYPE_CHECKING:
     from portal.models.accounts import User
@@ -45,7 +45,7 @@ class Comment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     spec_id: Mapped[int] = mapped_column(ForeignKey("specs.id", ondelete="CASCADE"))
-    source: Mapped[str] = mapped_column(String(16), default=CommentSource.PORTAL.value)
+    source: Mapped[CommentSource] = mapped_column(StrEnumColumn(CommentSource, 16), default=CommentSource.PORTAL)
     external_id: Mapped[str | None] = mapped_column(String(200))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     author_name: Mapped[str] = mapped_column(String(200), default="")

@@ -17,7 +17,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
-from portal.db.base import Base
+from portal.db.base import Base, StrEnumColumn
 
 if TYPE_CHECKING:
     from portal.models.projects import Project
@@ -31,6 +31,21 @@ class SpecState(StrEnum):
     IMPLEMENTED = "implemented"
     BACKLOG = "backlog"
     ABANDONED = "abandoned"
+
+
+class RevisionSource(StrEnum):
+    """Where a revision of a spec document came from (``SpecRevision.source``)."""
+
+    FILE = "file"  # a specs tree checkout
+    GERRIT = "gerrit"  # a patch set of a Gerrit change
+
+
+class GerritStatus(StrEnum):
+    """A Gerrit change's status, as Gerrit names it."""
+
+    NEW = "NEW"
+    MERGED = "MERGED"
+    ABANDONED = "ABANDONED"
 
 
 _STATES = ", ".join(f"'{s.value}'" for s in SpecState)
@@ -53,7 +68,7 @@ class Spec(Base):
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(16), default=SpecState.PROPOSED.value)
+    state: Mapped[SpecState] = mapped_column(StrEnumColumn(SpecState, 16), default=SpecState.PROPOSED)
     release: Mapped[str | None] = mapped_column(String(32))
     # Sort key of ``release`` (see portal.specs.releases); kept beside it so the
     # project page sorts and filters in SQL.
@@ -94,11 +109,11 @@ class SpecRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     spec_id: Mapped[int] = mapped_column(ForeignKey("specs.id", ondelete="CASCADE"))
-    source: Mapped[str] = mapped_column(String(16), default="file")  # file | gerrit
+    source: Mapped[RevisionSource] = mapped_column(StrEnumColumn(RevisionSource, 16), default=RevisionSource.FILE)
     path: Mapped[str] = mapped_column(String(500))
     release: Mapped[str | None] = mapped_column(String(32))
     release_rank: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[SpecState] = mapped_column(StrEnumColumn(SpecState, 16))
     content_hash: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300), default="")
     text: Mapped[str] = mapped_column(Text, default="")
@@ -108,6 +123,7 @@ class SpecRevision(Base):
     blueprint_url: Mapped[str | None] = mapped_column(String(500))
     parse_error: Mapped[str | None] = mapped_column(Text)
     patch_set: Mapped[int | None]
+    change_number: Mapped[int | None]  # the Gerrit change the patch set belongs to
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     spec: Mapped[Spec] = relationship(back_populates="revisions", lazy="raise")
@@ -124,7 +140,7 @@ class GerritChange(Base):
     repo: Mapped[str] = mapped_column(String(200))
     change_number: Mapped[int]
     change_id: Mapped[str] = mapped_column(String(64), default="")
-    status: Mapped[str] = mapped_column(String(16))  # NEW | MERGED | ABANDONED
+    status: Mapped[GerritStatus] = mapped_column(StrEnumColumn(GerritStatus, 16))
     subject: Mapped[str] = mapped_column(String(500), default="")
     owner_name: Mapped[str] = mapped_column(String(200), default="")
     current_patch_set: Mapped[int] = mapped_column(default=1)

@@ -2,13 +2,16 @@
 
 Spec files are untrusted input: docutils runs with ``raw`` and file
 insertion (``include``, ``csv-table :file:``…) disabled, no config files,
-a line-length cap, and the HTML it produces is sanitised again by
-``portal.markup``. Sphinx-only directives and roles that specs use
-(``code-block``, ``seqdiag``, ``:ref:``…) are registered as harmless
-stand-ins so their content still shows. A document that cannot be parsed
-is kept as plain text with the reason, never dropped.
+a line-length cap, a cap on what substitutions expand to (a few hundred
+bytes of nested ``|s0| replace:: |s1| |s1|`` would otherwise keep docutils
+busy for minutes), a wall-clock budget per document, and the HTML it
+produces is sanitised again by ``portal.markup``. Sphinx-only directives
+and roles that specs use (``code-block``, ``seqdiag``, ``:ref:``…) are
+registered as harmless stand-ins so their content still shows. A document
+that cannot be parsed is kept as plain text with the reason, never dropped.
 
-This module is pure: text in, :class:`ParsedSpec` out.
+This module is pure, text in and :class:`ParsedSpec` out, apart from the
+alarm it arms and disarms around docutils (``_time_budget``).
 """
 
 from __future__ import annotations
@@ -16,14 +19,21 @@ from __future__ import annotations
 import html
 import io
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
+from types import FrameType
 from typing import Any
 
 import docutils.core
 import docutils.frontend
 import docutils.nodes as nodes
 import docutils.parsers.rst
+import docutils.readers.standalone
+import docutils.transforms
 import docutils.writers.html5_polyglot
 from docutils.parsers.rst import Directive, directives, roles
 
@@ -35,6 +45,11 @@ ANCHOR_PREFIX = "s-"
 LINE_LENGTH_LIMIT = 20_000
 PARSE_CACHE_SIZE = 128  # parsed specs kept in memory (only those below PARSE_CACHE_MAX_CHARS)
 PARSE_CACHE_MAX_CHARS = 200_000
+# Substitutions may expand to at most this many references / characters in all (real specs use a handful).
+MAX_SUBSTITUTIONS = 2_000
+MAX_SUBSTITUTION_CHARS = MAX_SPEC_BYTES
+# Wall-clock budget for one document; the real corpus parses in at most ~0.15 s a file.
+PARSE_TIME_BUDGET_SECONDS = 5.0
 
 BLUEPRINT_RE = re.compile(
     r"https?://blueprints\.launchpad\.net/(?P<project>[A-Za-z0-9][\w.+-]*)/\+spec/(?P<name>[A-Za-z0-9][\w.+-]*)"
@@ -162,7 +177,7 @@ class _DropDirective(Directive):
 
 def _plain_role(
     name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None, content: Any = None
-):
+) -> tuple[list[nodes.Node], list[nodes.system_message]]:
     """``:ref:`Title <target>``` → literal ``Title``; unknown Sphinx roles read as code."""
     label = re.sub(r"\s*<[^>]*>\s*$", "", text).strip() or text
     return [nodes.literal(rawtext, label)], []
@@ -187,30 +202,142 @@ for _name in _LITERAL_DIRECTIVES:
 for _name in _DROP_DIRECTIVES:
     directives.register_directive(_name, _DropDirective)
 for _name in _PLAIN_ROLES:
-    roles.register_local_role(_name, _plain_role)
+    roles.register_local_role(_name, _plain_role)  # type: ignore[arg-type]  # the stubs allow reference nodes only
 # File-reading directives must never run, whatever docutils' settings say.
 directives.register_directive("include", _DropDirective)
 directives.register_directive("raw", _DropDirective)
 
 
+# --- bounds -----------------------------------------------------------------
+
+
+class _TooManySubstitutions(Exception):
+    def __init__(self) -> None:
+        super().__init__(
+            f"too many substitutions: nested |substitutions| expand to more than {MAX_SUBSTITUTIONS:,} "
+            f"references or {MAX_SUBSTITUTION_CHARS // 1024} KiB of text; simplify the file"
+        )
+
+
+class _ParseTimeout(BaseException):
+    """Raised by the alarm: a BaseException, so no ``except Exception`` inside docutils swallows it."""
+
+
+class _SubstitutionBudget(docutils.transforms.Transform):
+    """Refuse a document whose substitutions expand beyond the caps, before docutils expands them.
+
+    docutils' own ``Substitutions`` transform (priority 220) copies each
+    definition into every reference, nested ones included, in quadratic
+    time; 16 levels of doubling are 2**17 copies. This runs just before it
+    and sums, per reference, what its definition expands to (memoised, a
+    circular definition counts once: docutils reports those itself).
+    """
+
+    default_priority = 219
+
+    def apply(self, **kwargs: Any) -> None:
+        document = self.document
+        defs: dict[str, nodes.substitution_definition] = document.substitution_defs
+        if not defs:
+            return  # most specs define none: references to nothing expand to nothing
+        normed: dict[str, str] = document.substitution_names
+        cost: dict[str, tuple[int, int]] = {}
+
+        def key_of(ref: nodes.Element) -> str | None:
+            refname = ref["refname"]
+            return refname if refname in defs else normed.get(refname.lower())
+
+        def expanded(key: str, visiting: frozenset[str]) -> tuple[int, int]:
+            if key in cost:
+                return cost[key]
+            if key in visiting:
+                return 1, 0
+            definition = defs[key]
+            references, chars = 1, len(definition.astext())
+            for nested in definition.findall(nodes.substitution_reference):
+                nested_key = key_of(nested)
+                if nested_key is not None:
+                    more_refs, more_chars = expanded(nested_key, visiting | {key})
+                    references, chars = references + more_refs, chars + more_chars
+                if references > MAX_SUBSTITUTIONS or chars > MAX_SUBSTITUTION_CHARS:
+                    raise _TooManySubstitutions
+            cost[key] = (references, chars)
+            return references, chars
+
+        total_refs = total_chars = 0
+        for ref in document.findall(nodes.substitution_reference):
+            key = key_of(ref)
+            if key is None:
+                continue
+            refs, chars = expanded(key, frozenset())
+            total_refs, total_chars = total_refs + refs, total_chars + chars
+            if total_refs > MAX_SUBSTITUTIONS or total_chars > MAX_SUBSTITUTION_CHARS:
+                raise _TooManySubstitutions
+
+
+class _Reader(docutils.readers.standalone.Reader):  # type: ignore[type-arg]
+    def get_transforms(self) -> list[type[docutils.transforms.Transform]]:
+        return [*super().get_transforms(), _SubstitutionBudget]
+
+
+@contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Raise :class:`_ParseTimeout` here once ``seconds`` have passed (SIGALRM).
+
+    A signal, not a subprocess: it costs nothing on the normal path. It works
+    on the main thread, which is where the CLI and gunicorn's sync workers
+    run; elsewhere (the threaded development server, a thread pool) and when
+    another timer is already armed, only the size caps apply.
+    """
+    usable = (
+        seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    if not usable:
+        yield
+        return
+
+    def expired(_signum: int, _frame: FrameType | None) -> None:
+        raise _ParseTimeout
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 # --- parsing ----------------------------------------------------------------
 
 
-def parse_spec(text: str, *, fallback_title: str = "") -> ParsedSpec:
+def parse_spec(
+    text: str, *, fallback_title: str = "", time_budget: float = PARSE_TIME_BUDGET_SECONDS
+) -> ParsedSpec:
     """Parse a spec's RST. Never raises: failures give a plain-text spec with ``error`` set.
 
     ``fallback_title`` (e.g. the file name) is used only when no line of the
     text reads like a title. Results are immutable and depend only on the
     text, so recent ones are reused: re-importing the same files, or showing
-    a spec the importer just parsed, does not parse it again.
+    a spec the importer just parsed, does not parse it again. A parse that
+    runs out of ``time_budget`` seconds is not cached (a loaded machine may
+    manage it next time).
     """
-    parsed = _parse_cached(text) if len(text) <= PARSE_CACHE_MAX_CHARS else _parse_text(text)
+    try:
+        parsed = (
+            _parse_cached(text, time_budget) if len(text) <= PARSE_CACHE_MAX_CHARS else _parse_text(text, time_budget)
+        )
+    except _ParseTimeout:
+        parsed = _plain_text_spec(text, f"took more than {time_budget:g} s to parse; simplify the file")
     if not parsed.title:  # nothing in the text reads like a title
         parsed = replace(parsed, title=fallback_title or "(untitled)")
     return parsed
 
 
-def _parse_text(text: str) -> ParsedSpec:
+def _parse_text(text: str, time_budget: float = PARSE_TIME_BUDGET_SECONDS) -> ParsedSpec:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
         return _plain_text_spec(text, f"larger than {MAX_SPEC_BYTES // 1024} KiB")
     if "\x00" in text:
@@ -222,14 +349,17 @@ def _parse_text(text: str) -> ParsedSpec:
         # docutils would silently drop the whole document (it stops at such a line).
         return _plain_text_spec(text, f"line {long_line} is longer than {LINE_LENGTH_LIMIT} characters")
     try:
-        doctree = docutils.core.publish_doctree(text, settings=_docutils_settings())
-        problems = tuple(_problems(doctree))
-        _keep_unknown_blocks(doctree)
-        title_section, level_one = _top_sections(doctree)
-        sections = tuple(_walk_sections(level_one, ()))
-        writer = docutils.writers.html5_polyglot.Writer()
-        docutils.core.publish_from_doctree(doctree, writer=writer, settings=_docutils_settings())
-        body = writer.parts["body"]
+        with _time_budget(time_budget):
+            doctree = docutils.core.publish_doctree(text, reader=_Reader(), settings=_docutils_settings())
+            problems = tuple(_problems(doctree))
+            _keep_unknown_blocks(doctree)
+            title_section, level_one = _top_sections(doctree)
+            sections = tuple(_walk_sections(level_one, ()))
+            writer = docutils.writers.html5_polyglot.Writer()
+            docutils.core.publish_from_doctree(doctree, writer=writer, settings=_docutils_settings())
+            body = writer.parts["body"]
+    except _TooManySubstitutions as exc:
+        return _plain_text_spec(text, str(exc))
     except Exception as exc:  # docutils raises many kinds on hostile input
         return _plain_text_spec(text, f"reStructuredText error: {exc}".strip())
 
@@ -280,7 +410,7 @@ def _preamble(doctree: nodes.document) -> list[nodes.Node]:
     return [c for c in doctree.children if isinstance(c, (nodes.paragraph, nodes.bullet_list))]
 
 
-def _walk_sections(sections: list[nodes.section], parent: tuple[str, ...]):
+def _walk_sections(sections: list[nodes.section], parent: tuple[str, ...]) -> Iterator[Section]:
     for sec in sections:
         path = parent + (_clean(sec[0].astext()),)
         anchor = sec["ids"][0] if sec["ids"] else ""

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal import events
 from portal.clock import now
 from portal.errors import Conflict, InvalidInput, NotFound
-from portal.models import GerritChange, Project, Spec, SpecRevision, SpecState, User
+from portal.models import Event, GerritChange, Project, Spec, SpecRevision, SpecState, User
+from portal.models.specs import RevisionSource
 from portal.specs.document import ParsedSpec
 from portal.specs.releases import release_rank
 
@@ -92,20 +93,31 @@ def add_project(
 
 @dataclass(frozen=True)
 class SpecFile:
-    """One spec document found in a specs tree, parsed, ready to upsert."""
+    """One revision of a spec document, parsed, ready to upsert (``portal.importers.revisions`` builds it).
 
-    path: str  # relative to the tree, e.g. specs/2025.1/approved/foo.rst
+    A revision is keyed by its source, path and, for Gerrit, change number and
+    patch set: the same key with the same text, release and state is
+    "unchanged", so re-runs write nothing.
+    """
+
+    path: str  # relative to the repository, e.g. specs/2025.1/approved/foo.rst
     release: str | None
     state: SpecState
     text: str
     parsed: ParsedSpec
     file_name: str  # stem, the fallback spec name
+    source: RevisionSource = RevisionSource.FILE
+    patch_set: int | None = None
+    change_number: int | None = None
+    blueprint_hint: str | None = None  # the name the source gives (Gerrit topic bp/<name>)
 
     @property
     def spec_name(self) -> str:
-        """The blueprint link's name wins over the file name."""
+        """The text's blueprint link wins, then the source's blueprint name, then the file name (DESIGN.md)."""
         if self.parsed.blueprint and SPEC_NAME_RE.match(self.parsed.blueprint.name):
             return self.parsed.blueprint.name
+        if self.blueprint_hint and SPEC_NAME_RE.match(self.blueprint_hint):
+            return self.blueprint_hint
         return self.file_name
 
 
@@ -122,9 +134,7 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
         session.add(spec)
         session.flush()
     revisions = list(session.scalars(select(SpecRevision).where(SpecRevision.spec_id == spec.id)))
-    latest_for_path = max(
-        (r for r in revisions if r.path == item.path and r.source == "file"), key=lambda r: r.id, default=None
-    )
+    latest_for_path = max((r for r in revisions if _same_key(r, item)), key=lambda r: r.id, default=None)
     if (
         latest_for_path is not None
         and latest_for_path.content_hash == digest
@@ -136,7 +146,9 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
     parsed = item.parsed
     revision = SpecRevision(
         spec_id=spec.id,
-        source="file",
+        source=item.source.value,
+        patch_set=item.patch_set,
+        change_number=item.change_number,
         path=item.path,
         release=item.release,
         release_rank=release_rank(item.release),
@@ -156,17 +168,28 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
     spec.last_activity_at = now()
     events.record(
         session,
-        events.SPEC_CREATED if created else events.SPEC_REVISED,
+        events.EventKind.SPEC_CREATED if created else events.EventKind.SPEC_REVISED,
         project_id=project.id,
         spec_id=spec.id,
         actor_id=actor.id if actor else None,
         name=name,
+        source=revision.source,
+        content_hash=digest,
         path=item.path,
         release=item.release,
         state=item.state.value,
         revision_id=revision.id,
     )
     return "created" if created else "updated"
+
+
+def _same_key(revision: SpecRevision, item: SpecFile) -> bool:
+    return (
+        revision.path == item.path
+        and revision.source == item.source.value
+        and revision.change_number == item.change_number
+        and revision.patch_set == item.patch_set
+    )
 
 
 def _current(revisions: list[SpecRevision]) -> SpecRevision:
@@ -244,10 +267,12 @@ def apply_blueprint(session: Session, actor: User | None, project: Project, data
     if not changed and not created:
         return "unchanged"
     spec.last_activity_at = now()
-    kind = events.EventKind.SPEC_CREATED if created else events.EventKind.LAUNCHPAD_CHANGED
-    events.record(session, kind, project_id=project.id,
-                  spec_id=spec.id, actor_id=actor.id if actor else None, name=spec.name,
-                  fields=sorted(changed))
+    if created:
+        events.record(session, events.EventKind.SPEC_CREATED, project_id=project.id, spec_id=spec.id,
+                      actor_id=actor.id if actor else None, name=spec.name, source="launchpad", state=spec.state)
+    else:
+        events.record(session, events.EventKind.LAUNCHPAD_CHANGED, project_id=project.id, spec_id=spec.id,
+                      actor_id=actor.id if actor else None, name=spec.name, fields=sorted(changed))
     return "created" if created else "updated"
 
 
@@ -277,12 +302,15 @@ def upsert_gerrit_change(session: Session, actor: User | None, spec: Spec, data:
         select(GerritChange).where(GerritChange.repo == data.repo, GerritChange.change_number == data.change_number)
     )
     created = review is None
+    previous_status = None if review is None else review.status
+    previous_patch_set = None if review is None else review.current_patch_set
     if review is None:
         review = GerritChange(repo=data.repo, change_number=data.change_number, spec_id=spec.id)
         session.add(review)
     elif data.updated_at is not None and review.updated_at is not None and data.updated_at < review.updated_at:
         return "unchanged"
-    values = {
+    updated_at = data.updated_at or now()
+    values: dict[str, Any] = {
         "spec_id": spec.id,
         "status": data.status,
         "subject": data.subject[:500],
@@ -295,7 +323,7 @@ def upsert_gerrit_change(session: Session, actor: User | None, spec: Spec, data:
             (v["by"] for v in data.labels if v.get("label") == "Workflow" and v.get("value", 0) > 0), None
         ),
         "created_at": data.created_at or now(),
-        "updated_at": data.updated_at or now(),
+        "updated_at": updated_at,
         "submitted_at": data.submitted_at,
     }
     if not created and all(getattr(review, k) == v for k, v in values.items()):
@@ -303,8 +331,56 @@ def upsert_gerrit_change(session: Session, actor: User | None, spec: Spec, data:
     for key, value in values.items():
         setattr(review, key, value)
     session.flush()
-    if values["updated_at"] > spec.last_activity_at:
-        spec.last_activity_at = values["updated_at"]
-    events.record(session, events.REVIEW_UPDATED, project_id=spec.project_id, spec_id=spec.id,
-                  actor_id=actor.id if actor else None, change_number=data.change_number, status=data.status)
+    if updated_at > spec.last_activity_at:
+        spec.last_activity_at = updated_at
+    events.record(session, events.EventKind.GERRIT_CHANGE_UPDATED, project_id=spec.project_id, spec_id=spec.id,
+                  actor_id=actor.id if actor else None, name=spec.name, repo=data.repo,
+                  change_number=data.change_number, status=data.status, patch_set=data.current_patch_set,
+                  previous_status=previous_status, previous_patch_set=previous_patch_set)
     return "created" if created else "updated"
+
+
+def delete_spec(session: Session, actor: User | None, spec: Spec) -> None:
+    """Remove a spec with its revisions, comments and answers; its events stay, recording ``spec.deleted``.
+
+    The events' reference to the spec becomes NULL (ON DELETE SET NULL), so
+    the new event carries the spec's id and names for consumers (search drops
+    the spec's documents, alerts tell its followers). The caller checks the
+    actor may do it.
+    """
+    project_name = session.scalar(select(Project.name).where(Project.id == spec.project_id)) or ""
+    event = _record_spec_deleted(session, actor, spec.project_id, spec.id, spec.name, spec.title, project_name)
+    session.flush()
+    session.execute(delete(Spec).where(Spec.id == spec.id))
+    session.expire(event, ["spec_id"])  # the database has set it to NULL
+
+
+def delete_project(session: Session, actor: User | None, project: Project) -> int:
+    """Remove a project and all its specs; return how many specs went.
+
+    Records one ``spec.deleted`` per spec and a ``project.changed``
+    (``change="removed"``); the events stay, their references NULL. The
+    caller checks the actor may do it and has confirmed it with them.
+    """
+    specs = session.execute(
+        select(Spec.id, Spec.name, Spec.title).where(Spec.project_id == project.id).order_by(Spec.id)
+    ).all()
+    recorded = [
+        _record_spec_deleted(session, actor, project.id, spec_id, name, title, project.name)
+        for spec_id, name, title in specs
+    ]
+    recorded.append(events.record(session, events.EventKind.PROJECT_CHANGED, project_id=project.id,
+                                  actor_id=actor.id if actor else None, change="removed", name=project.name))
+    session.flush()
+    session.execute(delete(Spec).where(Spec.project_id == project.id))
+    session.execute(delete(Project).where(Project.id == project.id))
+    for event in recorded:
+        session.expire(event, ["spec_id", "project_id"])  # the database has set them to NULL
+    return len(specs)
+
+
+def _record_spec_deleted(session: Session, actor: User | None, project_id: int, spec_id: int, name: str,
+                         title: str, project_name: str) -> Event:
+    return events.record(session, events.EventKind.SPEC_DELETED, project_id=project_id, spec_id=spec_id,
+                         actor_id=actor.id if actor else None, former_spec_id=spec_id, name=name, title=title,
+                         project=project_name)

@@ -5,19 +5,22 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import current_user
 
-from portal import __version__
-from portal.web import accounts, checklist, filters, health, pages
+from portal import __version__, permissions
+from portal.http.auth import actor
+from portal.web import accounts, admin, checklist, filters, health, pages
 from portal.web.forms import LogoutForm
 
 
 def register_web(app: Flask) -> None:
     filters.init_app(app)
-    for blueprint in (pages.bp, accounts.bp, checklist.bp, health.bp):
+    for blueprint in (pages.bp, accounts.bp, checklist.bp, admin.bp, health.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor
     def _globals() -> dict[str, object]:
         return {
             "logout_form": LogoutForm() if current_user.is_authenticated else None,
+            # The navbar's Admin link, for whoever the admin area lets in.
+            "show_admin_link": current_user.is_authenticated and permissions.can_open_admin_area(actor()).allowed,
             "portal_version": __version__,
         }

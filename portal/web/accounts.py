@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -32,7 +33,7 @@ def _begin_login(user: User) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int]:
+def login() -> ResponseReturnValue:
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("pages.home"))
@@ -69,7 +70,7 @@ def login() -> Response | tuple[str, int]:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     if current_user.is_authenticated:
         accounts.end_session(get_db(), current_user.session_token)
     logout_user()
@@ -81,6 +82,8 @@ def logout() -> Response:
 def _account_page(status: int = 200, **forms: object) -> tuple[str, int]:
     db = get_db()
     user = db.scalar(select(User).where(User.id == current_user.id).options(selectinload(User.ptl_of)))
+    if user is None:  # the account was removed while this page was open
+        raise AuthenticationRequired("Your account no longer exists; log in again.")
     profile = forms.get("profile_form") or ProfileForm(display_name=user.display_name, timezone=user.timezone)
     return (
         render_template(
@@ -104,7 +107,7 @@ def account() -> tuple[str, int]:
 
 @bp.post("/account/profile")
 @login_required
-def profile() -> Response | tuple[str, int]:
+def profile() -> ResponseReturnValue:
     form = ProfileForm()
     if not form.validate_on_submit():
         flash("The profile was not saved: fix the fields marked below.", "danger")
@@ -118,7 +121,7 @@ def profile() -> Response | tuple[str, int]:
 
 @bp.post("/account/password")
 @login_required
-def password() -> Response | tuple[str, int]:
+def password() -> ResponseReturnValue:
     form = PasswordForm()
     if not form.validate_on_submit():
         flash("The password was not changed: fix the fields marked below.", "danger")
@@ -148,7 +151,7 @@ def password() -> Response | tuple[str, int]:
 
 @bp.post("/account/tokens")
 @login_required
-def create_token() -> Response | tuple[str, int]:
+def create_token() -> ResponseReturnValue:
     form = TokenForm()
     if not form.validate_on_submit():
         flash("No token was created: give it a name.", "danger")
@@ -168,7 +171,7 @@ def create_token() -> Response | tuple[str, int]:
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @login_required
-def revoke_token(token_id: int) -> Response:
+def revoke_token(token_id: int) -> ResponseReturnValue:
     token = accounts.revoke_api_token(get_db(), current_user.user, token_id, address=client_address())
     flash(f"Token '{token.name}' revoked: requests using it are now refused.", "success")
     return redirect(url_for("accounts.account"))

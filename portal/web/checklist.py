@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 
+from portal import permissions
 from portal.checklist import service as checklist
 from portal.checklist.template import STATE_LABELS
 from portal.errors import InvalidInput
-from portal.http.auth import actor, require_role
+from portal.http.auth import actor
 from portal.http.session import get_db
-from portal.models import Role
-from portal.specs import queries
+from portal.specs import detail
 from portal.web.forms import ChecklistAnswerForm, RecheckForm
 from portal.web.specview import spec_page_context
 
@@ -18,10 +19,10 @@ bp = Blueprint("checklist", __name__)
 
 
 @bp.post("/projects/<project_name>/specs/<spec_name>/checklist/<item_key>")
-@require_role(Role.REVIEWER)
-def answer(project_name: str, spec_name: str, item_key: str) -> Response | tuple[str, int]:
+def answer(project_name: str, spec_name: str, item_key: str) -> ResponseReturnValue:
     db = get_db()
-    spec = queries.get_spec(db, project_name, spec_name)
+    spec = detail.get_spec(db, project_name, spec_name)
+    permissions.require(permissions.can_answer_checklist(actor(), spec))
     form = ChecklistAnswerForm(prefix=item_key)
     anchor = f"item-{item_key}"
     if form.validate_on_submit():
@@ -44,10 +45,10 @@ def answer(project_name: str, spec_name: str, item_key: str) -> Response | tuple
 
 
 @bp.post("/projects/<project_name>/specs/<spec_name>/checklist/recheck")
-@require_role(Role.REVIEWER)
-def recheck(project_name: str, spec_name: str) -> Response:
+def recheck(project_name: str, spec_name: str) -> ResponseReturnValue:
     db = get_db()
-    spec = queries.get_spec(db, project_name, spec_name)
+    spec = detail.get_spec(db, project_name, spec_name)
+    permissions.require(permissions.can_answer_checklist(actor(), spec))
     if not RecheckForm().validate_on_submit():
         raise InvalidInput("The re-check form had expired; reload the page and try again.")
     checklist.recheck(db, actor(), spec)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.checklist.template import STATE_LABELS
+from portal.models import Role
 
 
 class LoginForm(FlaskForm):
@@ -72,3 +73,48 @@ class ChecklistAnswerForm(FlaskForm):
 
 class RecheckForm(FlaskForm):
     submit = SubmitField("Re-check against the newest checklist")
+
+
+# --- the admin area (portal/web/admin.py) ------------------------------------------------------
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=lambda: [(r.value, r.value) for r in Role], validate_choice=True)
+    submit = SubmitField("Save role")
+
+
+class PtlForm(FlaskForm):
+    """The projects a user is PTL of, one checkbox each; the view sets the choices (as a callable)."""
+
+    projects = SelectMultipleField("PTL of", choices=lambda: [], validate_choice=True, coerce=str)
+    submit = SubmitField("Save PTL duties")
+
+
+class AdminActionForm(FlaskForm):
+    """A button that does one thing (disable, enable, block, unblock, remove the demo): CSRF is its field."""
+
+    submit = SubmitField("Confirm")
+
+
+class ProjectSourcesForm(FlaskForm):
+    gerrit_repo = StringField("Gerrit specs repository", validators=[Length(max=200)],
+                              description="For example openstack/nova-specs. Leave empty for none.")
+    launchpad = TextAreaField("Launchpad projects, one per line", validators=[Length(max=4000)],
+                              description="The first is the main one: blueprint links use it.")
+    code_repos = TextAreaField("Code repositories, one per line", validators=[Length(max=8000)],
+                               description="For example openstack/nova: their changes show implementation progress.")
+    submit = SubmitField("Save sources")
+
+
+class RenameProjectForm(FlaskForm):
+    new_name = StringField("New name", validators=[DataRequired(message="Give the new name."), Length(max=64)],
+                           description="Lowercase letters, digits, '.', '_' or '-'. Old links will redirect.")
+    submit = SubmitField("Rename project")
+
+
+class RemoveProjectForm(FlaskForm):
+    confirm_name = StringField(
+        "Type the project's name to confirm",
+        validators=[DataRequired(message="Type the project's name to confirm."), Length(max=64)],
+    )
+    submit = SubmitField("Delete this project for good")

@@ -9,8 +9,10 @@ from portal.checklist import template as checklist_template
 from portal.errors import NotFound
 from portal.http.errors import error_response
 from portal.http.session import get_db, settings
-from portal.models import Project
-from portal.specs import queries
+from portal.http.spec_list import FilterError, gap_keys, parse_spec_filter, spec_rows
+from portal.models import Project, SpecState
+from portal.specs import overview
+from portal.specs.listing import SpecSource
 from portal.specs.service import get_project
 from portal.web.pagecache import cached_for_anonymous
 from portal.web.specview import spec_page_context
@@ -18,17 +20,13 @@ from portal.web.specview import spec_page_context
 bp = Blueprint("pages", __name__)
 
 
-def checklist_keys() -> tuple[str, ...]:
-    return tuple(item.key for item in checklist_template.latest().items)
-
-
 @bp.get("/")
 def home() -> str:
     db = get_db()
     return render_template(
         "home.html",
-        projects=queries.project_summaries(db),
-        activity=queries.recent_activity(db),
+        projects=overview.project_summaries(db),
+        activity=overview.recent_activity(db),
     )
 
 
@@ -39,19 +37,23 @@ def project(project_name: str) -> str:
     proj = get_project(db, project_name)
     filter_error = None
     try:
-        flt = queries.SpecFilter.from_args(request.args, settings().page_size, gap_keys=checklist_keys())
-    except queries.FilterError as exc:
-        flt, filter_error = exc.usable, exc.message
-    page = queries.list_specs(db, proj, flt)
+        query = parse_spec_filter(request.args, default_per_page=settings().page_size, gap_keys=gap_keys())
+    except FilterError as exc:
+        query, filter_error = exc.usable, exc.message
+    page = spec_rows(db, proj.id, query.filter)
+    project_url = url_for("pages.project", project_name=proj.name)
     return render_template(
         "projects/project.html",
         project=proj,
-        flt=flt,
+        project_url=project_url,
+        spec_url_prefix=project_url + "/specs/",
+        query=query,
+        flt=query.filter,
         page=page,
-        releases=queries.releases_of(db, proj),
+        releases=overview.releases_of(db, proj.id),
         filter_error=filter_error,
-        states=[s.value for s in queries.SpecState],
-        sources=queries.SOURCES,
+        states=[s.value for s in SpecState],
+        sources=[s.value for s in SpecSource],
         checklist_items=checklist_template.latest().items,
     )
 
@@ -60,7 +62,7 @@ def project(project_name: str) -> str:
 def spec(project_name: str, spec_name: str) -> str | Response:
     db = get_db()
     try:
-        context = spec_page_context(db, project_name, spec_name)
+        context = spec_page_context(db, project_name, spec_name, timeline_arg=request.args.get("timeline_page"))
     except NotFound as exc:
         # Point at the project page when the project exists: the spec may have been renamed.
         if db.scalar(select(Project.id).where(Project.name == project_name)) is None:

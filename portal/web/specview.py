@@ -8,20 +8,28 @@ from typing import Any
 from markupsafe import escape
 from sqlalchemy.orm import Session
 
-from portal.checklist import service as checklist
+from portal import permissions
+from portal.checklist import views as checklist
 from portal.http.auth import actor
-from portal.specs import queries
+from portal.specs import detail, timeline
 from portal.specs.document import Section
 from portal.specs.service import current_revision
 from portal.web.forms import ChecklistAnswerForm, RecheckForm
 
+TIMELINE_ARG = "timeline_page"
+_DIGITS = re.compile(r"[0-9]{1,20}")
 
-def spec_page_context(db: Session, project_name: str, spec_name: str) -> dict[str, Any]:
-    spec = queries.get_spec(db, project_name, spec_name)
+
+def spec_page_context(
+    db: Session, project_name: str, spec_name: str, *, timeline_arg: str | None = None
+) -> dict[str, Any]:
+    """``timeline_arg``: the ``timeline_page`` query argument as given (page 1, the newest, when absent)."""
+    spec = detail.get_spec(db, project_name, spec_name)
     current = current_revision(spec.revisions)
     sections = [Section.from_dict(s) for s in current.sections] if current else []
     view = checklist.checklist_view(db, spec, spec.revisions)
-    can_answer = checklist.can_answer(actor())
+    can_answer = permissions.can_answer_checklist(actor(), spec).allowed
+    page_number, timeline_error = _timeline_page(timeline_arg)
     return {
         "checklist": view,
         "spec_html": annotate_headings(current.html, sections, view) if current else "",
@@ -34,9 +42,24 @@ def spec_page_context(db: Session, project_name: str, spec_name: str) -> dict[st
         "project": spec.project,
         "current": current,
         "toc": [s for s in sections if s.level <= 2],
-        "history": queries.release_history(spec),
-        "timeline": queries.timeline(db, spec),
+        "history": detail.release_history(spec),
+        "timeline": timeline.timeline_page(db, spec, page_number),
+        "timeline_error": timeline_error,
+        "timeline_arg": TIMELINE_ARG,
     }
+
+
+def _timeline_page(value: str | None) -> tuple[int, str | None]:
+    """The timeline page asked for, or page 1 and a message saying why the argument was not used."""
+    value = (value or "").strip()
+    if not value:
+        return 1, None
+    if _DIGITS.fullmatch(value) and 1 <= int(value) <= timeline.MAX_PAGE:
+        return int(value), None
+    return 1, (
+        f"{TIMELINE_ARG} must be a whole number from 1 to {timeline.MAX_PAGE}, not '{value[:40]}'; "
+        "showing the newest entries."
+    )
 
 
 def _answer_forms(view: checklist.ChecklistView) -> dict[str, ChecklistAnswerForm]:
@@ -74,9 +97,9 @@ def annotate_headings(html: str, sections: list[Section], view: checklist.Checkl
             for i in items
         )
         pattern = re.compile(rf'(<section id="{re.escape(anchor)}">\s*<h(\d)>)(.*?)(</h\2>)', re.S)
-        html = pattern.sub(
-            lambda m, b=badges: f'{m.group(1)}{m.group(3)} <span class="heading-badges">{b}</span>{m.group(4)}',
-            html,
-            count=1,
-        )
+
+        def beside(m: re.Match[str], b: str = badges) -> str:
+            return f'{m.group(1)}{m.group(3)} <span class="heading-badges">{b}</span>{m.group(4)}'
+
+        html = pattern.sub(beside, html, count=1)
     return html

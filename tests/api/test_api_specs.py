@@ -74,7 +74,7 @@ def test_projects_lists_each_project_with_its_spec_counts(client, nova, make_pro
     assert cinder["spec_count"] == 0 and cinder["specs_by_state"] == {}
     assert nova_ == {
         "name": "nova", "title": "Nova", "description": "", "gerrit_repo": "openstack/nova-specs",
-        "launchpad": "nova", "spec_count": 5,
+        "launchpad": "nova", "launchpad_names": ["nova"], "code_repos": [], "spec_count": 5,
         "specs_by_state": {"approved": 2, "implemented": 1, "backlog": 1, "proposed": 1},
         "url": "http://localhost/api/v1/projects/nova/specs", "html_url": "http://localhost/projects/nova",
     }
@@ -335,12 +335,12 @@ def test_openapi_json_is_a_valid_openapi_3_1_document(client):
 
 
 def test_openapi_documents_every_sort_key_the_api_accepts(client):
-    from portal.specs.queries import SORTS
+    from portal.specs.listing import SpecSort
 
     parameters = client.get("/api/v1/openapi.json").get_json()["paths"]["/projects/{project_name}/specs"]["get"][
         "parameters"]
     sort = next(p for p in parameters if p.get("name") == "sort")
-    assert sort["schema"]["enum"] == list(SORTS)
+    assert sort["schema"]["enum"] == [s.value for s in SpecSort]
 
 
 # --- the automatic response check bites (keep these last) ---------------------------------------

@@ -117,3 +117,27 @@ def test_the_scan_reports_a_serious_violation_when_there_is_one(site: LiveServer
     labels = [v for v in violations if v["id"] == "label"]
     assert labels and labels[0]["impact"] in BLOCKING
     assert re.search(r"#password", describe(labels))
+
+
+def test_admin_pages_have_no_serious_accessibility_violation(site: LiveServer, page: Page) -> None:
+    from portal.accounts import passwords
+    from portal.accounts import service as accounts
+
+    site.seed(lambda db: accounts.create_user(db, None, "ada", email="ada@example.org", role="admin",
+                                              password=PASSWORD, hasher=passwords.hasher(testing=True)))
+    page.goto(site.url + "/login")
+    page.get_by_label("User name or email").fill("ada")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Log in")).to_have_count(0)
+    for path in ("/admin/", "/admin/users", f"/admin/users/{USERNAME}", "/admin/projects", "/admin/projects/nova",
+                 "/admin/projects/nova/remove", "/admin/runs", "/admin/demo"):
+        page.goto(site.url + path)
+        expect(page.locator("main")).to_be_visible()
+        assert_accessible(page)
+    # A form showing its error is announced too.
+    page.goto(site.url + "/admin/projects/nova/remove")
+    page.get_by_label("Type the project's name to confirm").fill("not-nova")
+    page.get_by_role("button", name="Delete nova for good").click()
+    expect(page.locator(".is-invalid")).to_be_visible()
+    assert_accessible(page)

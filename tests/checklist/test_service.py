@@ -7,7 +7,7 @@ import copy
 import pytest
 from sqlalchemy import select
 
-from portal.checklist import service, template
+from portal.checklist import service, template, views
 from portal.errors import InvalidInput, PermissionDenied
 from portal.models import ChecklistAnswer, ChecklistGap, ChecklistSummary, ChecklistTemplate, Project, SpecRevision
 from tests.checklist import DRAIN_SECTIONS
@@ -20,7 +20,7 @@ def revisions_of(db, spec):
 
 
 def view_of(db, spec):
-    return service.checklist_view(db, spec, revisions_of(db, spec))
+    return views.checklist_view(db, spec, revisions_of(db, spec))
 
 
 def item(view, key):

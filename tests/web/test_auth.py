@@ -317,7 +317,7 @@ def test_logged_in_user_visiting_login_goes_home(client: FlaskClient, make_user)
 # --- throttling -----------------------------------------------------------------------------------
 
 
-def test_sixth_bad_attempt_is_refused_even_with_the_right_password(
+def test_sixth_bad_attempt_from_the_same_address_is_refused_even_with_the_right_password(
     client: FlaskClient, db: Session, make_user, clock: Clock
 ) -> None:
     make_user("alice")
@@ -336,6 +336,40 @@ def test_sixth_bad_attempt_is_refused_even_with_the_right_password(
 
     clock.advance(seconds=retry_after)
     assert post_login(client, "alice", PASSWORD).status_code == 302
+
+
+def test_a_stranger_elsewhere_cannot_lock_the_owner_out(client: FlaskClient, make_user) -> None:
+    """Failures count per account *and* address first: the guesser is stopped, the owner is not."""
+    make_user("alice")
+    stranger = {"REMOTE_ADDR": "203.0.113.9"}
+    for attempt in range(5):
+        assert post_login(client, "alice", f"guess {attempt}", environ_base=stranger).status_code == 401
+    assert post_login(client, "alice", "guess 6", environ_base=stranger).status_code == 429
+    assert post_login(client, "alice", PASSWORD, environ_base=stranger).status_code == 429
+
+    owner = post_login(client, "alice", PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.10"})
+
+    assert owner.status_code == 302 and urlsplit(owner.location).path == "/"
+
+
+def test_the_per_account_ceiling_holds_across_addresses(
+    settings: Settings, session_factory: sessionmaker[Session], make_user
+) -> None:
+    """Guessing from many addresses still ends, for everybody: the documented price of the ceiling."""
+    make_user("alice")
+    client = make_app(settings, session_factory, login_max_failures_per_account=6).test_client()
+    for host in range(3):
+        for attempt in range(2):
+            guesser = {"REMOTE_ADDR": f"203.0.113.{host}"}
+            assert post_login(client, "alice", f"guess {attempt}", environ_base=guesser).status_code == 401
+
+    owner = post_login(client, "alice", PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.10"})
+
+    assert owner.status_code == 429
+    assert "Too many failed logins. Wait 15 minutes" in alerts(owner)[0]
+    # Another account is not affected.
+    make_user("bob")
+    assert post_login(client, "bob", PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code == 302
 
 
 def test_failures_by_user_name_and_by_email_count_for_the_same_account(client: FlaskClient, make_user) -> None:

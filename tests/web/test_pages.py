@@ -410,6 +410,10 @@ def test_project_page_past_the_last_page_links_back_to_the_first(client, nova):
         ("page=0", "page must be a whole number >= 1.", 5),
         ("per_page=1000", "per_page can be at most 200.", 5),
         ("state=bogus&release=2025.1", "Unknown state 'bogus'.", 2),  # the valid part still applies
+        # hostile input: an OFFSET above 2**63 was a 500 (SQLite OverflowError); a long text was cut silently
+        ("page=99999999999999999999", "page can be at most 1000000.", 5),
+        ("q=" + "x" * 201, "The search text (q) is 201 characters long; it can be at most 200.", 5),
+        ("release=" + "9" * 40, "release can be at most 32 characters", 5),
     ],
 )
 def test_project_page_with_an_invalid_filter_warns_and_still_lists(client, nova, query, warning, still_listed):
@@ -557,7 +561,7 @@ def test_spec_page_shows_the_release_history_of_a_reproposed_spec(client, db, no
     assert "Shown: specs/2025.1/approved/slow-burn.rst (2025.1)" in text_of(html)
 
 
-def test_spec_page_timeline_marks_every_source_links_back_and_is_in_time_order(
+def test_spec_page_timeline_marks_every_source_links_back_and_is_newest_first(
     client, db, full_spec, make_user, make_comment
 ):
     rey = make_user("rey", display_name="Rey Operator")
@@ -583,16 +587,16 @@ def test_spec_page_timeline_marks_every_source_links_back_and_is_in_time_order(
                          timeline_html(html), re.S)
 
     comments = [(source, text_of(body)) for source, kind, _, body in entries if kind == "comment"]
-    assert [source for source, _ in comments] == ["portal", "gerrit", "launchpad", "link"]
-    assert comments[0][1].startswith("BOB Rey Operator commented")
-    assert comments[1][1].startswith("Gerrit Ada reviewed on Gerrit (patch set 3)")
-    assert comments[2][1].startswith("Launchpad lp-bot wrote on the Launchpad whiteboard")
-    assert comments[3][1].startswith("Link Carlos linked a discussion")
-    assert comments[3][1].endswith("open the discussion Discussed at the PTG.")
+    assert [source for source, _ in comments] == ["link", "launchpad", "gerrit", "portal"]
+    assert comments[3][1].startswith("BOB Rey Operator commented")
+    assert comments[2][1].startswith("Gerrit Ada reviewed on Gerrit (patch set 3)")
+    assert comments[1][1].startswith("Launchpad lp-bot wrote on the Launchpad whiteboard")
+    assert comments[0][1].startswith("Link Carlos linked a discussion")
+    assert comments[0][1].endswith("open the discussion Discussed at the PTG.")
     times = re.findall(r'<time datetime="([^"]+)">', timeline_html(html))
-    assert times == sorted(times, key=datetime.fromisoformat)
+    assert times == sorted(times, key=datetime.fromisoformat, reverse=True)
     kinds = [kind for _, kind, _, _ in entries]
-    assert kinds[0] == "revision" and kinds[-2:] == ["review", "review"]
+    assert kinds[:2] == ["review", "review"] and kinds[-1] == "revision"
     links = hrefs(timeline_html(html))
     for comment in made:
         if comment.url:

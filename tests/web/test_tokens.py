@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
+from portal import permissions
 from portal.accounts import service as accounts
 from portal.app import create_app
-from portal.http.auth import actor, require_role
-from portal.models import ApiToken, Role
+from portal.http.auth import actor, permission_required
+from portal.models import ApiToken
 from portal.settings import Settings
 from tests.support.factories import login
 from tests.support.html import csrf_token, text_of
@@ -178,8 +179,8 @@ def test_the_api_ignores_a_login_cookie(settings: Settings, session_factory: ses
         return {"user": who.username if who else ""}
 
     # Probes: the same view under /api/ and on a page path, behind the real role check.
-    app.add_url_rule("/api/test-probe/whoami", "api_probe", require_role(Role.OPERATOR)(whoami))
-    app.add_url_rule("/test-probe/whoami", "page_probe", require_role(Role.OPERATOR)(whoami))
+    app.add_url_rule("/api/test-probe/whoami", "api_probe", permission_required(permissions.signed_in)(whoami))
+    app.add_url_rule("/test-probe/whoami", "page_probe", permission_required(permissions.signed_in)(whoami))
     client = app.test_client()
     login(client, "alice")
 

@@ -1,0 +1,169 @@
+"""One path for "a new revision of a spec document arrived", whatever brought it.
+
+A specs tree file, a Gerrit patch set (and later anything else that carries
+spec text) becomes an :class:`IncomingRevision` and goes through
+:func:`receive_revision`: parse (``portal.specs.document``, bounded and
+sandboxed) → upsert of a ``SpecRevision`` keyed by source, path and, for
+Gerrit, change number and patch set (``portal.specs.service``; a re-run
+with the same text writes nothing) → checklist prefill of the spec
+(``portal.checklist``), all in one savepoint, so one bad document is
+reported with its reason and the rest of the batch goes on.
+
+It lives in ``portal.importers`` because it joins two domain packages:
+``portal.checklist`` sits above ``portal.specs``, which must not call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.checklist.service import refresh_prefill
+from portal.errors import PortalError
+from portal.models import Project, Spec, SpecRevision, SpecState, User
+from portal.specs.document import parse_spec
+from portal.models.specs import RevisionSource
+from portal.specs.service import SpecFile, content_hash, upsert_spec_file
+
+RevisionKey = tuple[str, str, int | None, int | None]  # source, path, change number, patch set
+
+
+class RevisionOutcome(StrEnum):
+    CREATED = "created"  # a new spec, with its first revision
+    REVISED = "revised"  # a new revision of a known spec
+    UNCHANGED = "unchanged"  # this key already holds this text, release and state
+    FAILED = "failed"  # nothing stored; see RevisionResult.reason
+
+
+@dataclass(frozen=True)
+class IncomingRevision:
+    """A spec document as a source hands it over; nothing here is specific to one source."""
+
+    project: Project
+    source: RevisionSource
+    path: str  # in the repository, e.g. specs/2026.1/approved/foo.rst
+    text: str
+    release: str | None
+    state: SpecState
+    patch_set: int | None = None  # Gerrit only
+    change_number: int | None = None  # Gerrit only
+    blueprint: str | None = None  # the blueprint name the source knows (topic bp/<name>); the text's link wins
+
+    @property
+    def key(self) -> RevisionKey:
+        return (self.source.value, self.path, self.change_number, self.patch_set)
+
+    @property
+    def file_name(self) -> str:
+        return PurePosixPath(self.path).stem
+
+
+@dataclass(frozen=True)
+class KnownRevision:
+    """What is stored for a key: enough to tell "unchanged" without parsing the text again."""
+
+    content_hash: str
+    release: str | None
+    state: str
+    parse_error: str | None
+
+    def matches(self, incoming: IncomingRevision, digest: str | None = None) -> bool:
+        return (self.content_hash, self.release, self.state) == (
+            digest or content_hash(incoming.text), incoming.release, incoming.state.value
+        )
+
+
+@dataclass(frozen=True)
+class RevisionResult:
+    outcome: RevisionOutcome
+    spec_name: str | None = None
+    spec_id: int | None = None
+    reason: str | None = None  # why it failed, said so that the admin can fix it
+    parse_error: str | None = None  # the text is stored as plain text: its reStructuredText did not parse
+
+
+def known_revisions(
+    session: Session, project: Project, source: RevisionSource, paths: Iterable[str] | None = None
+) -> dict[RevisionKey, KnownRevision]:
+    """The latest stored revision of every key of ``project`` from ``source`` (one query)."""
+    latest = (
+        select(func.max(SpecRevision.id))
+        .join(Spec, Spec.id == SpecRevision.spec_id)
+        .where(Spec.project_id == project.id, SpecRevision.source == source.value)
+        .group_by(SpecRevision.path, SpecRevision.change_number, SpecRevision.patch_set)
+    )
+    if paths is not None:
+        latest = latest.where(SpecRevision.path.in_(list(paths)))
+    rows = session.execute(
+        select(
+            SpecRevision.source, SpecRevision.path, SpecRevision.change_number, SpecRevision.patch_set,
+            SpecRevision.content_hash, SpecRevision.release, SpecRevision.state, SpecRevision.parse_error,
+        ).where(SpecRevision.id.in_(latest))
+    )
+    return {
+        (row.source, row.path, row.change_number, row.patch_set): KnownRevision(
+            row.content_hash, row.release, row.state, row.parse_error
+        )
+        for row in rows
+    }
+
+
+def receive_revision(
+    session: Session,
+    actor: User | None,
+    incoming: IncomingRevision,
+    *,
+    known: KnownRevision | None = None,
+) -> RevisionResult:
+    """Parse, store and prefill one revision; say what happened. Never raises for a bad document.
+
+    ``known`` is what :func:`known_revisions` holds for the key, when the
+    caller loaded it in bulk: an unchanged text is then recognised without
+    parsing it. Without it, the store itself finds "unchanged" after parsing.
+    """
+    if known is not None and known.matches(incoming):
+        return RevisionResult(RevisionOutcome.UNCHANGED, parse_error=known.parse_error)
+    parsed = parse_spec(incoming.text, fallback_title=incoming.file_name.replace("-", " ").replace("_", " "))
+    item = SpecFile(
+        path=incoming.path,
+        release=incoming.release,
+        state=incoming.state,
+        text=incoming.text,
+        parsed=parsed,
+        file_name=incoming.file_name,
+        source=incoming.source,
+        patch_set=incoming.patch_set,
+        change_number=incoming.change_number,
+        blueprint_hint=incoming.blueprint,
+    )
+    project = incoming.project
+    try:
+        with session.begin_nested():
+            stored = upsert_spec_file(session, actor, project, item)
+            spec = session.scalar(select(Spec).where(Spec.project_id == project.id, Spec.name == item.spec_name))
+            if stored != "unchanged" and spec is not None:
+                # The new revision gets its checklist prefill in the same savepoint.
+                refresh_prefill(session, spec)
+    except PortalError as exc:
+        return RevisionResult(RevisionOutcome.FAILED, spec_name=item.spec_name, reason=exc.message)
+    except (DataError, IntegrityError) as exc:  # this document's values do not fit; the others can
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return RevisionResult(
+            RevisionOutcome.FAILED,
+            spec_name=item.spec_name,
+            reason=f"could not be stored ({detail}); fix the file and re-run",
+        )
+    outcome = {
+        "created": RevisionOutcome.CREATED,
+        "updated": RevisionOutcome.REVISED,
+        "unchanged": RevisionOutcome.UNCHANGED,
+    }[stored]
+    return RevisionResult(
+        outcome, spec_name=item.spec_name, spec_id=spec.id if spec is not None else None, parse_error=parsed.error
+    )

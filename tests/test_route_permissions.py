@@ -1,0 +1,239 @@
+"""Every write route of the app × every kind of user: the HTTP outcome the permission rules promise.
+
+``RULES`` names, for each (endpoint, method) that writes (POST, PUT, PATCH,
+DELETE), who may use it and which rule of ``portal.permissions`` decides. The
+walk sends each route an empty form (with a valid CSRF token, or an API
+token under /api/) as each role and checks the outcome:
+
+* allowed: 2xx or 3xx (not to the login page), or 400 for the empty form;
+* refused: 401 or a redirect to the login page for whoever is not logged in
+  (anonymous, and a disabled user: their login and token died with the
+  account), 403 for everyone else.
+
+A route that is not in ``RULES`` fails the build: add a rule before adding
+a route. A rule whose route is gone fails too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from portal.accounts import service as accounts
+from portal.checklist import template as checklist_template
+from portal.models import Project, Role, Spec, User
+from tests.support.factories import login
+from tests.support.html import csrf_token
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# In the order the walk uses them: the admin last, since only the admin's requests change much.
+ROLES = ("anonymous", "disabled", "operator", "reviewer", "ptl_here", "ptl_elsewhere", "admin")
+
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {"anonymous", "disabled"}
+REVIEWERS = frozenset({"reviewer", "admin"})
+ADMINS = frozenset({"admin"})
+
+
+@dataclass
+class World:
+    """One project with a spec (PTL ``ptl_here``), another project (PTL ``ptl_elsewhere``), a user per role."""
+
+    project: Project
+    other: Project
+    spec: Spec
+    target: User  # whom the admin actions act on
+    item_key: str
+    clients: dict[str, FlaskClient]
+    tokens: dict[str, str]  # role -> API token secret (revoked for the disabled user)
+    token_ids: dict[str, int]
+    csrf: dict[str, str]  # role -> the CSRF token of that browser's session
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: frozenset[str]
+    decided_by: str  # the permission rule the view asks, for whoever reads a failure
+    args: Callable[[World, str], dict[str, object]] = lambda world, role: {}
+    api: bool = False
+
+
+def spec_args(world: World, role: str) -> dict[str, object]:
+    return {"project_name": world.project.name, "spec_name": world.spec.name}
+
+
+def item_args(world: World, role: str) -> dict[str, object]:
+    return spec_args(world, role) | {"item_key": world.item_key}
+
+
+def target_args(world: World, role: str) -> dict[str, object]:
+    return {"username": world.target.username}
+
+
+def project_args(world: World, role: str) -> dict[str, object]:
+    return {"project_name": world.project.name}
+
+
+def own_token(world: World, role: str) -> dict[str, object]:
+    return {"token_id": world.token_ids.get(role, world.token_ids["admin"])}
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    # Logging in and out is for everyone (a logged-in visitor is sent on, an empty form is a 400).
+    ("accounts.login", "POST"): Rule(EVERYONE, "none: the login form"),
+    ("accounts.logout", "POST"): Rule(EVERYONE, "none: logging out"),
+    # One's own account: flask-login's login_required (redirects to the login page).
+    ("accounts.profile", "POST"): Rule(SIGNED_IN, "login_required"),
+    ("accounts.password", "POST"): Rule(SIGNED_IN, "login_required"),
+    ("accounts.create_token", "POST"): Rule(SIGNED_IN, "login_required"),
+    ("accounts.revoke_token", "POST"): Rule(SIGNED_IN, "login_required (own tokens only)", own_token),
+    # The checklist: reviewers and admins; PTL duty is not a role.
+    ("checklist.answer", "POST"): Rule(REVIEWERS, "can_answer_checklist", item_args),
+    ("checklist.recheck", "POST"): Rule(REVIEWERS, "can_answer_checklist", spec_args),
+    ("api.put_checklist", "PUT"): Rule(REVIEWERS, "can_answer_checklist", spec_args, api=True),
+    # The admin area.
+    ("admin.set_role", "POST"): Rule(ADMINS, "can_manage_users", target_args),
+    ("admin.set_ptl", "POST"): Rule(ADMINS, "can_manage_users", target_args),
+    ("admin.disable", "POST"): Rule(ADMINS, "can_manage_users", target_args),
+    ("admin.enable", "POST"): Rule(ADMINS, "can_manage_users", target_args),
+    ("admin.block", "POST"): Rule(ADMINS, "can_block_user", target_args),
+    ("admin.unblock", "POST"): Rule(ADMINS, "can_block_user", target_args),
+    ("admin.project_sources", "POST"): Rule(ADMINS, "can_manage_projects", project_args),
+    ("admin.project_rename", "POST"): Rule(ADMINS, "can_manage_projects", project_args),
+    ("admin.project_remove", "POST"): Rule(ADMINS, "can_manage_projects", project_args),
+    ("admin.demo_remove", "POST"): Rule(ADMINS, "can_manage_projects"),
+}
+
+
+def write_routes(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) & WRITE_METHODS
+    }
+
+
+def test_every_write_route_has_a_rule(app: Flask) -> None:
+    routes = write_routes(app)
+    missing = sorted(routes - set(RULES))
+    assert not missing, (
+        "Write routes without an entry in RULES (tests/test_route_permissions.py): "
+        + ", ".join(f"{method} {endpoint}" for endpoint, method in missing)
+        + ". Decide who may use each (a function in portal/permissions.py) and add it."
+    )
+    stale = sorted(set(RULES) - routes)
+    assert not stale, f"RULES names routes that no longer exist: {stale}"
+
+
+def _csrf(client: FlaskClient) -> str:
+    page = client.get("/login")
+    if page.status_code != 200:  # logged in: the login page sends us on
+        page = client.get("/account")
+    return csrf_token(page.text)
+
+
+@pytest.fixture
+def world(app: Flask, db: Session, make_user, make_project, make_spec) -> World:
+    nova = make_project("nova", gerrit_repo="openstack/nova-specs", launchpad="nova")
+    cinder = make_project("cinder")
+    spec = make_spec("graceful-shutdown", project=nova)
+    users = {
+        "operator": make_user("olga"),
+        "reviewer": make_user("rita", role=Role.REVIEWER.value),
+        "ptl_here": make_user("pat", ptl_of=[nova]),
+        "ptl_elsewhere": make_user("otto", ptl_of=[cinder]),  # PTLs are operators here: duty is not a role
+        "admin": make_user("ada", role=Role.ADMIN.value),
+        # Would be allowed everything if a rule forgot to look at is_active.
+        "disabled": make_user("dora", role=Role.ADMIN.value, ptl_of=[nova]),
+    }
+    target = make_user("tom")
+    clients = {"anonymous": app.test_client()}
+    tokens, token_ids = {}, {}
+    for role, user in users.items():
+        client = app.test_client()
+        assert login(client, user.username).status_code == 302, f"{role} could not log in"
+        clients[role] = client
+        token, secret = accounts.create_api_token(db, user, "walk")
+        tokens[role], token_ids[role] = secret, token.id
+    # Each browser's CSRF token; the disabled user's is from before the account was disabled.
+    csrf = {role: _csrf(client) for role, client in clients.items()}
+    accounts.disable_user(db, None, users["disabled"])
+    db.flush()
+    return World(
+        project=nova, other=cinder, spec=spec, target=target,
+        item_key=checklist_template.latest().items[0].key,
+        clients=clients, tokens=tokens, token_ids=token_ids, csrf=csrf,
+    )
+
+
+def outcome(response: TestResponse) -> str:
+    status = response.status_code
+    location = urlsplit(response.headers.get("Location", "")).path
+    if status == 401 or (300 <= status < 400 and location == "/login"):
+        return "log in first"
+    if status == 403:
+        return "forbidden"
+    if 200 <= status < 400 or status == 400:
+        return "allowed"
+    return f"unexpected {status}"
+
+
+def expected(role: str, rule: Rule) -> str:
+    if role in rule.allowed:
+        return "allowed"
+    return "log in first" if role in ("anonymous", "disabled") else "forbidden"
+
+
+def send(app: Flask, world: World, endpoint: str, method: str, role: str, rule: Rule) -> TestResponse:
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint, **rule.args(world, role))
+    client = world.clients[role]
+    if rule.api:
+        headers = {} if role == "anonymous" else {"Authorization": f"Bearer {world.tokens[role]}"}
+        return client.open(url, method=method, json={}, headers=headers)
+    return client.open(url, method=method, data={"csrf_token": world.csrf[role]})
+
+
+@pytest.mark.parametrize(("endpoint", "method"), sorted(RULES), ids=[f"{m} {e}" for e, m in sorted(RULES)])
+def test_write_route_answers_each_role_as_its_rule_says(
+    app: Flask, world: World, endpoint: str, method: str
+) -> None:
+    rule = RULES[(endpoint, method)]
+    found = {}
+    for role in ROLES:
+        response = send(app, world, endpoint, method, role, rule)
+        found[role] = (outcome(response), response.status_code)
+    wrong = {
+        role: f"got {got} ({status}), expected {expected(role, rule)}"
+        for role, (got, status) in found.items()
+        if got != expected(role, rule)
+    }
+    assert not wrong, f"{method} {endpoint} (decided by {rule.decided_by}): {wrong}"
+
+
+ADMIN_PAGES = ["admin.index", "admin.users", "admin.project_list", "admin.runs", "admin.demo"]
+
+
+@pytest.mark.parametrize("endpoint", ADMIN_PAGES)
+def test_admin_pages_are_for_admins_and_send_others_to_log_in_or_away(
+    app: Flask, world: World, endpoint: str
+) -> None:
+    with app.test_request_context():
+        from flask import url_for
+
+        url = url_for(endpoint)
+    for role in ROLES:
+        response = world.clients[role].get(url)
+        want = "allowed" if role == "admin" else expected(role, Rule(ADMINS, "can_open_admin_area"))
+        assert outcome(response) == want, f"{role} on {url}: {response.status_code}"
+        if want == "forbidden":
+            assert "Only portal admins use the admin area." in response.text
