@@ -43,7 +43,7 @@ def openapi_document() -> dict[str, Any]:
 
     document = yaml.safe_load(files("portal.api").joinpath(OPENAPI_FILE).read_text(encoding="utf-8"))
     _fill_enums(document)
-    return document  # type: ignore[no-any-return]
+    return document
 
 
 def _fill_enums(node: object) -> None:

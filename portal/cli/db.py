@@ -39,7 +39,8 @@ def upgrade(ctx: Context, revision: str) -> None:
         click.echo(f"Database migrated from {before or 'empty'} to {after}.")
 
 
-@db_group.command("downgrade")
+# ignore_unknown_options: a relative revision such as -1 is an argument, not an option.
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 @pass_context
 def downgrade(ctx: Context, revision: str) -> None:

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from portal.checklist.service import refresh_prefill
 from portal.errors import PortalError
 from portal.models import Project, Spec, SpecRevision, SpecState, User
-from portal.specs.document import parse_spec
 from portal.models.specs import RevisionSource
+from portal.specs.document import parse_spec
 from portal.specs.service import SpecFile, content_hash, upsert_spec_file
 
 RevisionKey = tuple[str, str, int | None, int | None]  # source, path, change number, patch set

@@ -37,11 +37,11 @@ from portal.importers.revisions import (
     receive_revision,
 )
 from portal.importers.runs import ItemFailure, UnfinishedRun, recorded_run
-from portal.models.activity import RunStatus
 from portal.models import Project, SpecState, User
+from portal.models.activity import RunStatus
+from portal.models.specs import RevisionSource
 from portal.specs.document import MAX_SPEC_BYTES
 from portal.specs.releases import is_release, normalize_release
-from portal.models.specs import RevisionSource
 
 log = logging.getLogger(__name__)
 

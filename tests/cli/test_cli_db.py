@@ -176,3 +176,15 @@ def test_help_works_on_every_command_and_subcommand(portal: Run, instance: Path)
         assert command.help and command.help.strip(), f"portal {where} has no help text"
         assert result.stderr == "", where
     assert not instance.exists(), "--help must not create the instance or its database"
+
+
+def test_db_downgrade_minus_one_goes_back_one_step_as_the_docs_say(portal: Run) -> None:
+    from portal.db import migrations
+
+    portal("db", "upgrade")
+    head = migrations.head_revision("sqlite://")
+    result = portal("db", "downgrade", "-1")
+    assert result.exit_code == 0, result.output
+    assert "Database now at revision" in result.stdout
+    assert head not in result.stdout
+    assert f"the code expects {head}. Run `portal db upgrade`." in portal("db", "current").stdout
