@@ -22,11 +22,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import events
 from portal.errors import InvalidInput
 from portal.importers.revisions import (
     IncomingRevision,
@@ -37,7 +40,7 @@ from portal.importers.revisions import (
     receive_revision,
 )
 from portal.importers.runs import ItemFailure, UnfinishedRun, recorded_run
-from portal.models import Project, SpecState, User
+from portal.models import ImportRun, Project, SpecState, User
 from portal.models.activity import RunStatus
 from portal.models.specs import RevisionSource
 from portal.specs.document import MAX_SPEC_BYTES
@@ -74,6 +77,7 @@ class ImportReport:
     run_id: int | None = None
     status: RunStatus = RunStatus.RUNNING
     unfinished: tuple[UnfinishedRun, ...] = ()  # earlier runs of this project's tree that never finished
+    backfill: bool = False  # a first import: its events are marked backfill (see is_first_import)
 
     @property
     def total(self) -> int:
@@ -234,14 +238,32 @@ def import_tree(
                 "specs/<release>/approved/<name>.rst; check the path."
             )
         known = known_revisions(session, project, RevisionSource.FILE)
-        for index, found in enumerate(files, start=1):
-            if progress is not None:
-                progress(index, len(files), found.rel_path)
-            _import_one(session, actor, project, found, report, known)
-            if index % BATCH_SIZE == 0:
-                run.commit_batch(report.counts, report.item_failures)
+        report.backfill = is_first_import(session, project)
+        with events.backfilling(session) if report.backfill else nullcontext():
+            for index, found in enumerate(files, start=1):
+                if progress is not None:
+                    progress(index, len(files), found.rel_path)
+                _import_one(session, actor, project, found, report, known)
+                if index % BATCH_SIZE == 0:
+                    run.commit_batch(report.counts, report.item_failures)
         report.status = run.finish(report.counts, report.item_failures)
     return report
+
+
+def is_first_import(session: Session, project: Project) -> bool:
+    """No run of this importer has finished for ``project`` yet: its events are backfill.
+
+    A first import brings years of history at once; marking its events lets
+    alerts summarise them instead of sending one message per spec. A run
+    that was killed half-way did not finish, so the next one is still a first.
+    """
+    finished = session.scalar(
+        select(ImportRun.id)
+        .where(ImportRun.source == RUN_SOURCE, ImportRun.project_id == project.id,
+               ImportRun.status.in_((RunStatus.SUCCEEDED, RunStatus.PARTIAL)))
+        .limit(1)
+    )
+    return finished is None
 
 
 def _import_one(

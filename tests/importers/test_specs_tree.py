@@ -446,3 +446,22 @@ def test_discover_lists_the_files_in_a_stable_order(tmp_path: Path) -> None:
     assert [f.rel_path for f in files] == ["specs/2025.1/approved/a.rst", "specs/2025.2/approved/b.rst"]
     assert skipped_files == []
     assert os.path.isabs(files[0].real_path)
+
+
+def test_a_first_import_is_backfill_and_later_changes_are_not(db: Session, nova: Project, tmp_path: Path) -> None:
+    """Alerts summarise a first import's history instead of sending one message per spec."""
+    root = tmp_path / "nova-specs"
+    write_spec(root, "specs/2025.1/approved/live-resize.rst", "live-resize")
+    write_spec(root, "specs/2025.1/approved/cell-health.rst", "cell-health")
+    first = import_tree(db, None, nova, root)
+    assert first.backfill and first.created == 2
+    kinds = db.execute(select(Event.kind, Event.backfill).where(Event.project_id == nova.id,
+                                                                Event.kind != "project.created")).all()
+    assert [(str(k), b) for k, b in kinds] == [("spec.created", True), ("spec.created", True)]
+
+    newest = db.scalar(select(func.max(Event.id)))
+    write_spec(root, "specs/2025.1/approved/live-resize.rst", "live-resize", title="Live resize, take two")
+    second = import_tree(db, None, nova, root)
+    assert not second.backfill and second.updated == 1
+    later = db.execute(select(Event.kind, Event.backfill).where(Event.id > newest)).all()
+    assert ("spec.revised", False) in [(str(k), b) for k, b in later]
