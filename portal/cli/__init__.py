@@ -115,9 +115,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from portal.cli import checklist, db, demo, imports, projects, runs, serve, users
+    from portal.cli import checklist, db, demo, imports, projects, runs, serve, sync, users
 
-    for module in (db, demo, serve, users, projects, imports, runs, checklist):
+    for module in (db, demo, serve, users, projects, imports, sync, runs, checklist):
         module.register(main)
 
 
