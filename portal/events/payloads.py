@@ -155,6 +155,10 @@ class LaunchpadChanged(Payload):
 
     name: str
     fields: list[str]  # BlueprintData field names, e.g. definition_status, priority, milestone, approver
+    # Before and after of the fields people act on (statuses, priority, milestone, series goal
+    # and its status, approver, direction approved), keyed like ``fields``; empty in older rows.
+    previous: dict[str, str | None] = field(default_factory=dict)
+    current: dict[str, str | None] = field(default_factory=dict)
 
 
 # --- discussion and votes -------------------------------------------------------------

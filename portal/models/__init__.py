@@ -21,7 +21,16 @@ from portal.models.checklists import (
 )
 from portal.models.discussion import Comment, CommentSource
 from portal.models.projects import Project, ProjectAlias, ProjectSource, SourceKind
-from portal.models.specs import GerritChange, GerritStatus, RevisionSource, Spec, SpecRevision, SpecState
+from portal.models.specs import (
+    GerritChange,
+    GerritChangeSpec,
+    GerritStatus,
+    ImplementationChange,
+    RevisionSource,
+    Spec,
+    SpecRevision,
+    SpecState,
+)
 
 __all__ = [
     "ANSWER_STATES",
@@ -41,6 +50,8 @@ __all__ = [
     "EventKind",
     "GapKind",
     "GerritChange",
+    "GerritChangeSpec",
+    "ImplementationChange",
     "GerritStatus",
     "ImportRun",
     "LoginAttempt",

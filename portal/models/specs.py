@@ -85,6 +85,25 @@ class Spec(Base):
     lp_milestone: Mapped[str | None] = mapped_column(String(64))
     lp_whiteboard: Mapped[str | None] = mapped_column(Text)
     lp_created_at: Mapped[datetime | None]
+    # Added by the Launchpad importer (portal.importers.launchpad); people are display names,
+    # lp_people has {role: {"name", "display_name"}} for owner/drafter/approver/assignee/starter/completer.
+    lp_project: Mapped[str | None] = mapped_column(String(100))  # the Launchpad project it was read from
+    lp_summary: Mapped[str | None] = mapped_column(Text)
+    lp_lifecycle_status: Mapped[str | None] = mapped_column(String(32))
+    lp_direction_approved: Mapped[bool | None]
+    lp_started_at: Mapped[datetime | None]
+    lp_completed_at: Mapped[datetime | None]
+    lp_owner: Mapped[str | None] = mapped_column(String(200))
+    lp_drafter: Mapped[str | None] = mapped_column(String(200))
+    lp_people: Mapped[dict[str, Any] | None]
+    lp_series_goal: Mapped[str | None] = mapped_column(String(64))
+    lp_goal_status: Mapped[str | None] = mapped_column(String(16))  # Proposed | Accepted | Declined
+    lp_work_items: Mapped[list[Any] | None]  # [{"text", "state", "assignee", "milestone"}]
+    lp_specification_url: Mapped[str | None] = mapped_column(String(1000))
+    lp_web_link: Mapped[str | None] = mapped_column(String(500))
+    lp_dependencies_url: Mapped[str | None] = mapped_column(String(500))
+    lp_bugs_url: Mapped[str | None] = mapped_column(String(500))
+    lp_etag: Mapped[str | None] = mapped_column(String(200))  # http_etag of the last entry applied
 
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
@@ -150,5 +169,41 @@ class GerritChange(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now)
     submitted_at: Mapped[datetime | None]
+    topic: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]  # when the approving Workflow+1 was given
 
     spec: Mapped[Spec] = relationship(back_populates="gerrit_changes", lazy="raise")
+
+
+class GerritChangeSpec(Base):
+    """A spec a Gerrit change touches: a change of several spec files belongs to each of their specs.
+
+    ``GerritChange.spec_id`` stays the primary spec (the first spec file of
+    the change) for the pages that read one; this table lists them all.
+    """
+
+    __tablename__ = "gerrit_change_specs"
+
+    gerrit_change_id: Mapped[int] = mapped_column(
+        ForeignKey("gerrit_changes.id", ondelete="CASCADE"), primary_key=True
+    )
+    spec_id: Mapped[int] = mapped_column(ForeignKey("specs.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class ImplementationChange(Base):
+    """A change in one of the project's code repositories that implements a spec (its progress)."""
+
+    __tablename__ = "implementation_changes"
+    __table_args__ = (UniqueConstraint("spec_id", "repo", "change_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec_id: Mapped[int] = mapped_column(ForeignKey("specs.id", ondelete="CASCADE"), index=True)
+    repo: Mapped[str] = mapped_column(String(200))
+    change_number: Mapped[int]
+    status: Mapped[GerritStatus] = mapped_column(StrEnumColumn(GerritStatus, 16))
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    owner_name: Mapped[str] = mapped_column(String(200), default="")
+    url: Mapped[str | None] = mapped_column(String(500))
+    partial: Mapped[bool] = mapped_column(default=True)  # Partially-Implements (or only the bp/ topic)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    submitted_at: Mapped[datetime | None]

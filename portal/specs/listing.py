@@ -215,11 +215,12 @@ class SpecBrief:
     last_activity_at: datetime
     lp_definition_status: str | None  # shown as the "Launchpad" source; the rest is load_launchpad's
     lp_implementation_status: str | None
+    lp_priority: str | None = None  # the project table's Launchpad badges (same query, one more column)
 
 
 _BRIEFS = select(
     Spec.id, Spec.name, Spec.title, Spec.summary, Spec.state, Spec.release, Spec.blueprint_url, Spec.last_activity_at,
-    Spec.lp_definition_status, Spec.lp_implementation_status,
+    Spec.lp_definition_status, Spec.lp_implementation_status, Spec.lp_priority,
 ).where(Spec.id.in_(IDS))
 
 

@@ -19,7 +19,17 @@ from sqlalchemy.orm import Session
 from portal import events
 from portal.clock import now
 from portal.errors import Conflict, InvalidInput, NotFound
-from portal.models import Event, GerritChange, Project, Spec, SpecRevision, SpecState, User
+from portal.models import (
+    Event,
+    GerritChange,
+    GerritChangeSpec,
+    ImplementationChange,
+    Project,
+    Spec,
+    SpecRevision,
+    SpecState,
+    User,
+)
 from portal.models.specs import RevisionSource
 from portal.specs.document import ParsedSpec
 from portal.specs.releases import release_rank
@@ -179,8 +189,14 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
         release=item.release,
         state=item.state.value,
         revision_id=revision.id,
+        **_patch_set_field(created, item.patch_set),
     )
     return "created" if created else "updated"
+
+
+def _patch_set_field(created: bool, patch_set: int | None) -> dict[str, Any]:
+    """``spec.revised`` names the Gerrit patch set it came from (``spec.created`` has no such field)."""
+    return {} if created or patch_set is None else {"patch_set": patch_set}
 
 
 def _same_key(revision: SpecRevision, item: SpecFile) -> bool:
@@ -228,6 +244,25 @@ class BlueprintData:
     whiteboard: str | None = None
     created_at: datetime | None = None
     url: str | None = None
+    # Set by the Launchpad importer (portal.importers.launchpad); callers that leave them out
+    # (the demo) leave them None.
+    summary: str | None = None
+    lifecycle_status: str | None = None
+    direction_approved: bool | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    owner: str | None = None
+    drafter: str | None = None
+    series_goal: str | None = None
+    goal_status: str | None = None  # Proposed | Accepted | Declined
+    work_items: tuple[dict[str, Any], ...] | None = None  # {"text", "state", "assignee", "milestone"}
+    specification_url: str | None = None
+    web_link: str | None = None
+    dependencies_url: str | None = None
+    bugs_url: str | None = None
+    people: dict[str, Any] | None = None  # {role: {"name", "display_name"}}; not an event field
+    lp_project: str | None = None  # not an event field
+    etag: str | None = None  # http_etag of the entry; not an event field
 
 
 _BLUEPRINT_FIELDS = {
@@ -240,7 +275,36 @@ _BLUEPRINT_FIELDS = {
     "milestone": "lp_milestone",
     "whiteboard": "lp_whiteboard",
     "created_at": "lp_created_at",
+    "summary": "lp_summary",
+    "lifecycle_status": "lp_lifecycle_status",
+    "direction_approved": "lp_direction_approved",
+    "started_at": "lp_started_at",
+    "completed_at": "lp_completed_at",
+    "owner": "lp_owner",
+    "drafter": "lp_drafter",
+    "series_goal": "lp_series_goal",
+    "goal_status": "lp_goal_status",
+    "work_items": "lp_work_items",
+    "specification_url": "lp_specification_url",
+    "web_link": "lp_web_link",
+    "dependencies_url": "lp_dependencies_url",
+    "bugs_url": "lp_bugs_url",
 }
+# Stored, but a change in them alone is no news (no launchpad.changed event).
+_BLUEPRINT_QUIET_FIELDS = {"people": "lp_people", "lp_project": "lp_project", "etag": "lp_etag"}
+# The fields whose before/after a launchpad.changed event carries (what people act on).
+BLUEPRINT_TRACKED_FIELDS = (
+    "definition_status", "implementation_status", "lifecycle_status", "priority", "milestone",
+    "series_goal", "goal_status", "approver", "direction_approved",
+)
+
+
+def _shown_value(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def apply_blueprint(session: Session, actor: User | None, project: Project, data: BlueprintData) -> Outcome:
@@ -256,10 +320,20 @@ def apply_blueprint(session: Session, actor: User | None, project: Project, data
         session.add(spec)
         session.flush()
     changed = {}
+    previous: dict[str, str | None] = {}
     for field, column in _BLUEPRINT_FIELDS.items():
         value = getattr(data, field)
-        if getattr(spec, column) != value:
+        if isinstance(value, tuple):
+            value = list(value)
+        old = getattr(spec, column)
+        if old != value:
             changed[field] = value
+            if field in BLUEPRINT_TRACKED_FIELDS:
+                previous[field] = _shown_value(old)
+            setattr(spec, column, value)
+    for field, column in _BLUEPRINT_QUIET_FIELDS.items():
+        value = getattr(data, field)
+        if getattr(spec, column) != value:
             setattr(spec, column, value)
     url = data.url or f"https://blueprints.launchpad.net/{project.launchpad or project.name}/+spec/{data.name}"
     if spec.blueprint_url is None:
@@ -272,7 +346,8 @@ def apply_blueprint(session: Session, actor: User | None, project: Project, data
                       actor_id=actor.id if actor else None, name=spec.name, source="launchpad", state=spec.state)
     else:
         events.record(session, events.EventKind.LAUNCHPAD_CHANGED, project_id=project.id, spec_id=spec.id,
-                      actor_id=actor.id if actor else None, name=spec.name, fields=sorted(changed))
+                      actor_id=actor.id if actor else None, name=spec.name, fields=sorted(changed),
+                      previous=previous, current={f: _shown_value(changed[f]) for f in previous})
     return "created" if created else "updated"
 
 
@@ -292,6 +367,10 @@ class GerritChangeData:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     submitted_at: datetime | None = None
+    topic: str | None = None
+    approved_by: str | None = None  # the Workflow+1 voter; None: read from labels
+    approved_at: datetime | None = None
+    other_spec_ids: tuple[int, ...] = ()  # further specs the change touches (change <-> spec is many-to-many)
 
 
 def upsert_gerrit_change(session: Session, actor: User | None, spec: Spec, data: GerritChangeData) -> Outcome:
@@ -319,18 +398,23 @@ def upsert_gerrit_change(session: Session, actor: User | None, spec: Spec, data:
         "current_patch_set": data.current_patch_set,
         "url": data.url,
         "labels": list(data.labels),
-        "approved_by": next(
+        "approved_by": data.approved_by or next(
             (v["by"] for v in data.labels if v.get("label") == "Workflow" and v.get("value", 0) > 0), None
         ),
         "created_at": data.created_at or now(),
         "updated_at": updated_at,
         "submitted_at": data.submitted_at,
+        "topic": data.topic[:200] if data.topic else None,
+        "approved_at": data.approved_at,
     }
-    if not created and all(getattr(review, k) == v for k, v in values.items()):
+    linked = _link_change_specs(session, review, created, (spec.id, *data.other_spec_ids))
+    if not created and not linked and all(getattr(review, k) == v for k, v in values.items()):
         return "unchanged"
     for key, value in values.items():
         setattr(review, key, value)
     session.flush()
+    if created:
+        _link_change_specs(session, review, False, (spec.id, *data.other_spec_ids))
     if updated_at > spec.last_activity_at:
         spec.last_activity_at = updated_at
     events.record(session, events.EventKind.GERRIT_CHANGE_UPDATED, project_id=spec.project_id, spec_id=spec.id,
@@ -384,3 +468,59 @@ def _record_spec_deleted(session: Session, actor: User | None, project_id: int, 
     return events.record(session, events.EventKind.SPEC_DELETED, project_id=project_id, spec_id=spec_id,
                          actor_id=actor.id if actor else None, former_spec_id=spec_id, name=name, title=title,
                          project=project_name)
+
+
+def _link_change_specs(session: Session, review: GerritChange, created: bool, spec_ids: tuple[int, ...]) -> bool:
+    """Add the missing ``gerrit_change_specs`` rows of ``review``; True when one was added."""
+    if created or review.id is None:
+        return False  # linked after the first flush, once the change has its id
+    have = set(session.scalars(select(GerritChangeSpec.spec_id).where(GerritChangeSpec.gerrit_change_id == review.id)))
+    missing = [sid for sid in dict.fromkeys(spec_ids) if sid not in have]
+    for sid in missing:
+        session.add(GerritChangeSpec(gerrit_change_id=review.id, spec_id=sid))
+    if missing:
+        session.flush()
+    return bool(missing)
+
+
+@dataclass(frozen=True)
+class ImplementationChangeData:
+    """A code-repository change that implements a spec (``Implements: blueprint <name>``, topic ``bp/<name>``)."""
+
+    repo: str
+    change_number: int
+    status: str
+    subject: str = ""
+    owner_name: str = ""
+    url: str | None = None
+    partial: bool = True
+    updated_at: datetime | None = None
+    submitted_at: datetime | None = None
+
+
+def upsert_implementation_change(
+    session: Session, actor: User | None, spec: Spec, data: ImplementationChangeData
+) -> Outcome:
+    """Create or update the implementation progress row keyed by (spec, repo, change number)."""
+    if data.status not in {"NEW", "MERGED", "ABANDONED"}:
+        raise InvalidInput(f"Unknown Gerrit status '{data.status}': expected NEW, MERGED or ABANDONED.")
+    row = session.scalar(select(ImplementationChange).where(
+        ImplementationChange.spec_id == spec.id, ImplementationChange.repo == data.repo,
+        ImplementationChange.change_number == data.change_number))
+    previous = None if row is None else row.status
+    values: dict[str, Any] = {
+        "status": data.status, "subject": data.subject[:500], "owner_name": data.owner_name[:200], "url": data.url,
+        "partial": data.partial, "updated_at": data.updated_at or now(), "submitted_at": data.submitted_at,
+    }
+    if row is not None and all(getattr(row, k) == v for k, v in values.items()):
+        return "unchanged"
+    if row is None:
+        row = ImplementationChange(spec_id=spec.id, repo=data.repo, change_number=data.change_number)
+        session.add(row)
+    for key, value in values.items():
+        setattr(row, key, value)
+    session.flush()
+    events.record(session, events.EventKind.GERRIT_CHANGE_UPDATED, project_id=spec.project_id, spec_id=spec.id,
+                  actor_id=actor.id if actor else None, name=spec.name, repo=data.repo,
+                  change_number=data.change_number, status=data.status, patch_set=0, previous_status=previous)
+    return "created" if previous is None else "updated"

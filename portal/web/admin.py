@@ -24,6 +24,7 @@ from portal.errors import PortalError
 from portal.http.auth import actor, client_address, login_manager
 from portal.http.session import get_db
 from portal.models import Project, User
+from portal.specs import blueprint_links as links
 from portal.specs import import_runs, projects
 from portal.specs.service import get_project
 from portal.web.forms import (
@@ -368,3 +369,17 @@ def demo_remove() -> Response | tuple[str, int]:
         removed = [line for line in done.lines() if not line.startswith("kept:")]
         flash("Demo content removed: " + "; ".join(removed) + ".", "success")
     return redirect(url_for("admin.demo"))
+
+
+# --- blueprint link conflicts (portal.specs.blueprint_links) -----------------------------------
+
+
+@bp.get("/blueprint-links")
+def blueprint_links() -> str:
+    """Links BOB does not guess about: two spec files claiming one blueprint, links to another Launchpad project."""
+    db = get_db()
+    name = request.args.get("project") or None
+    scope = get_project(db, name) if name else None
+    permissions.require(permissions.can_watch_syncs(actor(), scope))
+    return render_template("admin/blueprint_links.html", scope=scope,
+                           conflicts=links.blueprint_conflicts(db, scope.id if scope else None))

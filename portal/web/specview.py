@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from portal import permissions
 from portal.checklist import views as checklist
 from portal.http.auth import actor
-from portal.specs import detail, timeline
+from portal.specs import detail, reviews, timeline
 from portal.specs.document import Section
 from portal.specs.service import current_revision
 from portal.web.forms import ChecklistAnswerForm, RecheckForm
@@ -43,6 +43,8 @@ def spec_page_context(
         "current": current,
         "toc": [s for s in sections if s.level <= 2],
         "history": detail.release_history(spec),
+        "reviews": reviews.review_story(db, spec, spec.revisions),
+        "implementation": reviews.implementation_progress(db, spec),
         "timeline": timeline.timeline_page(db, spec, page_number),
         "timeline_error": timeline_error,
         "timeline_arg": TIMELINE_ARG,
