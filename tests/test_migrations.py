@@ -26,6 +26,7 @@ from portal.db import migrations
 from portal.db.base import Base
 from portal.db.engine import make_engine
 from portal.resources import resource_dir
+from tests.support.pg import scratch_database
 
 FILE_NAME = re.compile(r"^(?P<date>\d{8}_\d{4})_(?P<rev>[0-9a-f]{12})_(?P<slug>[a-z0-9]+(_[a-z0-9]+)*)\.py$")
 
@@ -37,18 +38,8 @@ def migration_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if url.get_backend_name() != "postgresql":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    name = f"{url.database}_migrations"
-    maintenance = url.set(database="postgres").render_as_string(hide_password=False)
-    admin = make_engine(maintenance, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_database(database_url, "migrations") as scratch:
+        yield scratch
 
 
 def schema(url: str) -> dict[str, Any]:

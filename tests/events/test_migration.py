@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from portal.db import migrations
 from portal.db.engine import make_engine
+from tests.support.pg import scratch_database
 
 BEFORE, THIS = "5b7e2f9c1a40", "a1e7c0d2b301"
 
@@ -28,18 +29,8 @@ def empty_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if url.get_backend_name() != "postgresql":
         yield f"sqlite:///{tmp_path / 'events-migration.db'}"
         return
-    name = f"{url.database}_events_migration"
-    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        yield url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_database(database_url, "events_migration") as scratch:
+        yield scratch
 
 
 def kinds(url: str) -> list[str]:

@@ -27,13 +27,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -41,6 +40,7 @@ from portal.app import create_app
 from portal.db import migrations
 from portal.db.engine import make_engine, make_session_factory
 from portal.settings import Settings
+from tests.support.pg import scratch_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -70,24 +70,23 @@ class LiveServer:
             return result
 
 
-def _live_database_url(tmp_path: Path) -> str:
+@contextmanager
+def _live_database_url(tmp_path: Path) -> Iterator[str]:
     base = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if not base:
-        return f"sqlite:///{tmp_path / 'live.db'}"
-    url = make_url(base)
-    live_name = f"{url.database}_live"
-    maintenance = url.set(database="postgres").render_as_string(hide_password=False)
-    admin = make_engine(maintenance, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{live_name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{live_name}"'))
-    admin.dispose()
-    return url.set(database=live_name).render_as_string(hide_password=False)
+        yield f"sqlite:///{tmp_path / 'live.db'}"
+        return
+    with scratch_database(base, "live") as url:
+        yield url
 
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    database_url = _live_database_url(tmp_path)
+    with _live_database_url(tmp_path) as database_url:
+        yield from _serve(tmp_path, database_url)
+
+
+def _serve(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
     migrations.upgrade(database_url)
     settings = Settings.for_testing(tmp_path / "live-instance", database_url)
     engine = make_engine(database_url)
