@@ -30,7 +30,7 @@ from portal.settings import Settings
 from tests.support.openapi_check import ValidatingClient
 from tests.support.queries import QueryCounter
 
-pytest_plugins = ["tests.support.factories", "tests.support.browser"]
+pytest_plugins = ["tests.support.factories", "tests.support.browser", "tests.support.cli_instance"]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus" / "nova-specs"

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from portal.app import create_app
 from portal.cli import Context
 from portal.models import User
-from portal.settings import Settings
-from tests.cli.test_cli_users import Portal
+from tests.support.cli_instance import Portal
 from tests.support.factories import login
 from tests.support.html import csrf_token, text_of
 
@@ -49,25 +45,6 @@ def admin_client(client: FlaskClient, admin: User, db: Session) -> FlaskClient:
     return client
 
 
-@pytest.fixture
-def portal(tmp_path: Path) -> Iterator[Portal]:
-    """The `portal` command on a fresh instance (its own SQLite file), migrated."""
-    cli = Portal(Settings.for_testing(tmp_path / "instance"))
-    try:
-        cli.ok("db", "upgrade")
-        yield cli
-    finally:
-        cli.close()
-
-
-@pytest.fixture
-def web(portal: Portal) -> Iterator[Flask]:
-    """The web app and API on the same database file as the commands."""
-    app = create_app(portal.settings)
-    try:
-        yield app
-    finally:
-        app.extensions["portal"].engine.dispose()
 
 
 @pytest.fixture

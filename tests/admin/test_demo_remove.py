@@ -15,7 +15,7 @@ from portal.demo.remove import plan_demo_removal, remove_demo
 from portal.discussion import service as discussion
 from portal.models import Comment, Event, GerritChange, Project, Spec, SpecRevision, User
 from tests.admin.conftest import flashes, submit
-from tests.cli.test_cli_users import Portal
+from tests.support.cli_instance import Portal
 from tests.support.factories import login
 from tests.support.html import text_of
 

@@ -16,7 +16,7 @@ from portal.errors import Conflict, InvalidInput
 from portal.models import AuditLog, ChecklistAnswer, Comment, Event, Project, Spec, SpecRevision
 from portal.specs import projects
 from tests.admin.conftest import flashes, submit
-from tests.cli.test_cli_users import Portal
+from tests.support.cli_instance import Portal
 from tests.support.html import text_of
 
 

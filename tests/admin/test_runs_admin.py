@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from portal.clock import now
 from portal.models import ImportRun, Project
 from portal.specs.import_runs import format_duration
-from tests.cli.test_cli_users import Portal
+from tests.support.cli_instance import Portal
 from tests.support.factories import spec_rst
 from tests.support.html import text_of
 

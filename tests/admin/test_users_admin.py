@@ -13,7 +13,7 @@ from portal.accounts import passwords
 from portal.accounts import service as accounts
 from portal.models import AuditLog, User
 from tests.admin.conftest import flashes, submit
-from tests.cli.test_cli_users import Portal
+from tests.support.cli_instance import Portal
 from tests.support.factories import PASSWORD, login
 from tests.support.html import text_of
 

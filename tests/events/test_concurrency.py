@@ -203,7 +203,7 @@ def test_two_processes_of_one_consumer_never_handle_the_same_events(
 
 def test_on_sqlite_a_second_process_waits_for_the_writer_then_is_told_busy(tmp_path: Path, engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's single-writer lock; PostgreSQL is covered by SKIP LOCKED above")
+        pytest.skip("checks SQLite's single-writer lock; on PostgreSQL the SKIP LOCKED test above proves it")
     own = make_engine(f"sqlite:///{tmp_path / 'busy.db'}")
 
     @event.listens_for(own, "connect")

@@ -12,18 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal.db.engine import make_session_factory
 from portal.db.unit import commit_batch, unit_of_work
 from portal.errors import InvalidInput, RemoteRequestFailed
 from portal.importers.cursors import SyncKey, advance_cursor, read_cursor, reset_cursor, sync_state
 from portal.importers.runs import ItemFailure, RunStatus, recorded_run
 from portal.importers.specs_tree import import_tree
-from portal.models import ChecklistTemplate, Event, ImportRun, Project, Spec
+from portal.models import ImportRun, Project, Spec
 from portal.net import RetryPolicy, build_client, get, user_agent
 from portal.specs.service import BlueprintData, add_project, apply_blueprint, get_project
+from tests.support.committing import committing_sessions
 from tests.support.factories import spec_rst
 from tests.support.http_server import Reply, scripted_server
 
@@ -31,15 +31,8 @@ from tests.support.http_server import Reply, scripted_server
 @pytest.fixture
 def real(engine: Engine) -> Iterator[sessionmaker[Session]]:
     """Sessions on their own connections that really commit; everything they made is removed afterwards."""
-    factory = make_session_factory(engine)
-    with factory() as before:
-        last_event = before.scalar(select(func.max(Event.id))) or 0
-        last_template = before.scalar(select(func.max(ChecklistTemplate.id))) or 0
-    yield factory
-    with unit_of_work(factory) as session:
-        session.execute(delete(Project).where(Project.name.like("runs-%")))  # cascades to specs, runs, states
-        session.execute(delete(Event).where(Event.id > last_event))
-        session.execute(delete(ChecklistTemplate).where(ChecklistTemplate.id > last_template))
+    with committing_sessions(engine, "runs-") as factory:
+        yield factory
 
 
 def new_project(factory: sessionmaker[Session], name: str) -> int:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from portal.net import RetryPolicy
 from tests.support.http_server import ScriptedServer, scripted_server
-
-FIXED_NOW = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
+from tests.support.waits import FIXED_NOW, Waits
 
 
 @pytest.fixture
@@ -24,13 +22,6 @@ def other_server() -> Iterator[ScriptedServer]:
     """A second origin (another port), for redirects that leave the first."""
     with scripted_server() as running:
         yield running
-
-
-class Waits(list[float]):
-    """Stands in for time.sleep: records each wait and returns at once."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture

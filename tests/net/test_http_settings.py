@@ -9,8 +9,8 @@ import pytest
 from portal.errors import RemoteRequestFailed, SettingsError
 from portal.net import RetryPolicy, client_from_settings, get
 from portal.settings import Settings, load_settings
-from tests.net.conftest import Waits
 from tests.support.http_server import Reply, ScriptedServer
+from tests.support.waits import Waits
 
 
 def load(tmp_path: Path, **env: str) -> Settings:

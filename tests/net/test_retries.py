@@ -17,8 +17,8 @@ import pytest
 from portal import __version__
 from portal.errors import RemoteRequestFailed, UpstreamError
 from portal.net import RetryPolicy, build_client, get, parse_retry_after, request, user_agent
-from tests.net.conftest import FIXED_NOW, Waits
 from tests.support.http_server import Close, Hang, Reply, ScriptedServer, free_port
+from tests.support.waits import FIXED_NOW, Waits
 
 
 def client_for(server: ScriptedServer, timeout: float = 5.0, **kwargs: object) -> httpx.Client:

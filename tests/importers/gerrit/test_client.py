@@ -11,9 +11,9 @@ from portal.importers import gerrit as gerrit_module
 from portal.importers.gerrit import GerritClient
 from portal.net import RetryPolicy
 from portal.settings import Settings
-from tests.importers.gerrit.conftest import Waits
 from tests.importers.gerrit.fake_gerrit import FakeChange, FakeGerrit
 from tests.support.http_server import Reply
+from tests.support.waits import Waits
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -27,7 +27,7 @@ FIXTURES = Path("/work/shared/fixtures/launchpad")
 def fixture_or_skip(name: str) -> Path:
     path = FIXTURES / name
     if not path.is_file():
-        pytest.skip(f"recorded Launchpad payload {path} is not on this machine")
+        pytest.skip(f"recorded Launchpad payload {path} not found (../shared is not part of this checkout)")
     return path
 
 

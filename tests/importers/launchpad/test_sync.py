@@ -11,20 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import events
-from portal.db.engine import make_session_factory
 from portal.db.unit import commit_batch, unit_of_work
 from portal.errors import PortalError, RemoteRequestFailed
 from portal.importers.launchpad import LaunchpadClient, MalformedAnswer, SyncReport, sync_project
 from portal.importers.specs_tree import import_tree
-from portal.models import Comment, Event, ImportRun, Project, ProjectSource, Spec, SpecRevision
+from portal.models import Comment, Event, ImportRun, ProjectSource, Spec, SpecRevision
 from portal.models.projects import SourceKind
 from portal.net import RetryPolicy, build_client
 from portal.specs.service import add_project, get_project
 from tests.importers.launchpad.fake_launchpad import FakeLaunchpad, fake_launchpad
+from tests.support.committing import committing_sessions
 from tests.support.factories import spec_rst
 from tests.support.http_server import Reply, Seen
 
@@ -33,13 +33,8 @@ FAST = RetryPolicy(retries=2, backoff_initial=0.0, backoff_max=0.0, jitter=0.0, 
 
 @pytest.fixture
 def real(engine: Engine) -> Iterator[sessionmaker[Session]]:
-    factory = make_session_factory(engine)
-    with factory() as before:
-        last_event = before.scalar(select(func.max(Event.id))) or 0
-    yield factory
-    with unit_of_work(factory) as session:
-        session.execute(delete(Project).where(Project.name.like("lp-%")))
-        session.execute(delete(Event).where(Event.id > last_event))
+    with committing_sessions(engine, "lp-") as factory:
+        yield factory
 
 
 @pytest.fixture
