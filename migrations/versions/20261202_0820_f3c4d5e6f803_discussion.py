@@ -1,0 +1,28 @@
+"""discussion: threaded comments, edit history, moderation
+
+Revision ID: f3c4d5e6f803
+Revises: f2b3c4d5e702
+Create Date: 2026-12-02 08:20:00+00:00
+
+Rules for every revision:
+- Stay compatible with the previous release of the code (deploys are rolling).
+- Work on SQLite (batch mode) and PostgreSQL; keep locks short.
+- Write a downgrade that really reverses the upgrade.
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = 'f3c4d5e6f803'
+down_revision: str | None = 'f2b3c4d5e702'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,28 @@
+"""search: saved searches and the PostgreSQL full-text table
+
+Revision ID: f4d5e6f7a904
+Revises: f3c4d5e6f803
+Create Date: 2026-12-02 08:30:00+00:00
+
+Rules for every revision:
+- Stay compatible with the previous release of the code (deploys are rolling).
+- Work on SQLite (batch mode) and PostgreSQL; keep locks short.
+- Write a downgrade that really reverses the upgrade.
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = 'f4d5e6f7a904'
+down_revision: str | None = 'f3c4d5e6f803'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
