@@ -259,3 +259,19 @@ def can_manage_projects(actor: User | None, project: Project | None = None) -> D
 def can_open_admin_area(actor: User | None) -> Decision:
     """The /admin pages: whoever may do at least one thing there (today: admins)."""
     return _admins_only(actor, "use the admin area")
+
+
+def can_manage_sign_in(actor: User | None) -> Decision:
+    """See and test the sign-in methods (OpenID Connect, LDAP), link and unlink users' identities: admins."""
+    return _admins_only(actor, "manage sign-in methods and linked identities")
+
+
+def can_link_identity(actor: User | None, owner: User) -> Decision:
+    """Link an identity to an account, or remove one of its links: its owner (an admin: see can_manage_sign_in)."""
+    refused = _account(actor, "link sign-in identities")
+    if refused is not None:
+        return refused
+    assert actor is not None
+    if actor.id != owner.id and not is_admin(actor):
+        return _deny(f"Only the owner of an account links its sign-in identities; {ASK_ADMIN} for help.")
+    return ALLOWED

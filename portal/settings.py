@@ -25,6 +25,7 @@ SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_SESSION_HOURS = 24 * 365  # larger values overflow date arithmetic at serve time
 MAX_LOGIN_WINDOW_MINUTES = 60 * 24 * 7
+SECRET_SETTINGS = frozenset({"secret_key", "gerrit_password", "oidc_client_secret", "ldap_bind_password"})
 MAX_PAGE_SIZE = 200  # the API's per_page maximum (openapi.yaml): a larger default would make every list a 400
 
 
@@ -171,6 +172,87 @@ def _parse_path(value: Any) -> Path:
     if not text:
         raise ValueError(value)
     return Path(text).expanduser().absolute()
+
+
+def _parse_optional_base_url(value: Any) -> str:
+    """Like :func:`_parse_base_url`, and the issuer keeps its exact form (a trailing slash is part of it)."""
+    text = str(value).strip()
+    if not text:
+        return ""
+    _parse_base_url(text)
+    return text
+
+
+def _parse_ldap_url(value: Any) -> str:
+    """ldaps://host[:port] or ldap://host[:port] (StartTLS, or plain with ldap_allow_plain)."""
+    from urllib.parse import urlsplit
+
+    text = str(value).strip()
+    if not text:
+        return ""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError as exc:
+        raise ValueError(value) from exc
+    if parts.scheme not in {"ldap", "ldaps"} or not parts.hostname:
+        raise ValueError(value)
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or parts.username is not None:
+        raise InvalidValue("only the scheme, host and port: put the search base in ldap_user_base")
+    return text.rstrip("/")
+
+
+def _parse_ldap_filter(value: Any) -> str:
+    text = _parse_plain_text(value)
+    if "{username}" not in text or not (text.startswith("(") and text.endswith(")")):
+        raise InvalidValue("a filter in parentheses containing {username}, e.g. (uid={username})")
+    return text
+
+
+def _parse_group_filter(value: Any) -> str:
+    text = _parse_plain_text(value)
+    if "{dn}" not in text or not (text.startswith("(") and text.endswith(")")):
+        raise InvalidValue("a filter in parentheses containing {dn}, e.g. (member={dn})")
+    return text
+
+
+def _parse_scopes(value: Any) -> str:
+    words = str(value).split()
+    if "openid" not in words or any(not w.isprintable() or '"' in w or "\\" in w for w in words):
+        raise InvalidValue("space-separated scopes that include openid, e.g. 'openid profile email'")
+    return " ".join(words)
+
+
+ROLE_NAMES = ("operator", "reviewer", "admin")
+
+
+def _parse_group_roles(value: Any) -> dict[str, str]:
+    """A JSON object (or TOML table) from a group (DN or claim value) to a role name or ``ptl:<project>``."""
+    import json
+
+    if isinstance(value, str):
+        if not value.strip():
+            return {}
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise InvalidValue(f"not valid JSON: {exc.msg} at character {exc.pos}") from exc
+    if not isinstance(value, dict):
+        raise InvalidValue("a JSON object such as {\"cn=ops,ou=groups,dc=example,dc=org\": \"reviewer\"}")
+    mapping: dict[str, str] = {}
+    for group, target in value.items():
+        role = str(target).strip().lower()
+        if not str(group).strip() or not (role in ROLE_NAMES or (role.startswith("ptl:") and len(role) > 4)):
+            raise InvalidValue(
+                f"group {group!r} maps to {target!r}; use one of {', '.join(ROLE_NAMES)} or ptl:<project>"
+            )
+        mapping[str(group).strip().lower()] = role
+    return mapping
+
+
+def _parse_optional_path(value: Any) -> str:
+    text = str(value).strip()
+    return str(Path(text).expanduser().absolute()) if text else ""
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -339,6 +421,130 @@ SPECS: tuple[SettingSpec, ...] = (
         "Default: 100.",
     ),
     SettingSpec(
+        "oidc_issuer",
+        _parse_optional_base_url,
+        "the issuer URL of an OpenID Connect provider, e.g. https://keycloak.example.org/realms/ops",
+        "Turns on \"Sign in with OpenID Connect\": the provider's settings are discovered from "
+        "<issuer>/.well-known/openid-configuration. Needs oidc_client_id. Default: none (off).",
+    ),
+    SettingSpec(
+        "oidc_client_id",
+        _parse_plain_text,
+        "the client ID registered for BOB at the provider",
+        "The provider must allow the redirect URI <base_url>/login/oidc/callback. Default: none.",
+    ),
+    SettingSpec(
+        "oidc_client_secret",
+        _parse_plain_text,
+        "the client secret from the provider (confidential client)",
+        "Sent to the token endpoint with HTTP basic auth; leave empty for a public client (PKCE only). "
+        "Default: none.",
+    ),
+    SettingSpec(
+        "oidc_scopes",
+        _parse_scopes,
+        "space-separated scopes including openid",
+        "Scopes asked for. Default: openid profile email.",
+    ),
+    SettingSpec(
+        "oidc_roles_claim",
+        _parse_plain_text,
+        "the name of an ID token claim holding a list of groups or roles, e.g. groups",
+        "When set, that claim decides the user's role (and PTL duties) at each sign-in, through "
+        "oidc_group_roles, or, without it, claim values that are role names (operator, reviewer, admin) "
+        "or ptl:<project>. Default: none (admins set roles).",
+    ),
+    SettingSpec(
+        "oidc_group_roles",
+        _parse_group_roles,
+        "a JSON object from a claim value to a role or ptl:<project>, e.g. {\"/bob-admins\": \"admin\"}",
+        "Maps values of oidc_roles_claim to BOB roles and PTL duties; the highest mapped role wins, "
+        "no mapped value gives operator. Default: none.",
+    ),
+    SettingSpec(
+        "oidc_allow_http",
+        _parse_bool,
+        "true or false",
+        "Allow an http:// issuer, on a loopback address only (tests). Default: false.",
+    ),
+    SettingSpec(
+        "ldap_url",
+        _parse_ldap_url,
+        "ldaps://host[:port], or ldap://host[:port] (StartTLS)",
+        "Turns on LDAP sign-in through the ordinary login form (local accounts keep working). "
+        "ldap:// URLs are upgraded with StartTLS; plain binds are refused unless ldap_allow_plain. "
+        "Needs ldap_user_base. Default: none (off).",
+    ),
+    SettingSpec(
+        "ldap_user_base",
+        _parse_plain_text,
+        "a DN, e.g. ou=people,dc=example,dc=org",
+        "Where users are searched for (subtree). Default: none.",
+    ),
+    SettingSpec(
+        "ldap_user_filter",
+        _parse_ldap_filter,
+        "an LDAP filter containing {username}, e.g. (uid={username}) or (sAMAccountName={username})",
+        "Finds the entry of whoever signs in; {username} is replaced by the typed name, escaped "
+        "(RFC 4515), so it cannot change the filter. Default: (uid={username}).",
+    ),
+    SettingSpec(
+        "ldap_bind_dn",
+        _parse_plain_text,
+        "the DN of a service account allowed to search users",
+        "With ldap_bind_password: the search runs as this account (Active Directory needs one); "
+        "without it, anonymously. The user's own password is then checked by binding as their entry. "
+        "Default: none.",
+    ),
+    SettingSpec(
+        "ldap_bind_password",
+        _parse_plain_text,
+        "the service account's password",
+        "Used with ldap_bind_dn. Default: none.",
+    ),
+    SettingSpec(
+        "ldap_group_roles",
+        _parse_group_roles,
+        "a JSON object from group DN to role or ptl:<project>, e.g. "
+        "{\"cn=ops,ou=groups,dc=example,dc=org\": \"reviewer\"}",
+        "When set, the user's groups decide their role (highest wins, no mapped group gives operator) "
+        "and, with ptl: entries, their PTL duties, at each sign-in. Default: none (admins set roles).",
+    ),
+    SettingSpec(
+        "ldap_group_base",
+        _parse_plain_text,
+        "a DN, e.g. ou=groups,dc=example,dc=org",
+        "Where to search the user's groups with ldap_group_filter; without it the user entry's "
+        "memberOf attribute is read (Active Directory, OpenLDAP with the memberof overlay). Default: none.",
+    ),
+    SettingSpec(
+        "ldap_group_filter",
+        _parse_group_filter,
+        "an LDAP filter containing {dn}",
+        "Finds the groups of a user under ldap_group_base; {dn} is the user's DN, escaped. "
+        "Default: (|(member={dn})(uniqueMember={dn})).",
+    ),
+    SettingSpec(
+        "ldap_ca_file",
+        _parse_optional_path,
+        "a path to a PEM file of CA certificates",
+        "CAs trusted for the directory's TLS certificate (the host name is always checked). "
+        "Default: the system's CA bundle.",
+    ),
+    SettingSpec(
+        "ldap_timeout",
+        _seconds_between(0, 60),
+        "a number of seconds above 0 and at most 60",
+        "How long connecting to and each answer from the directory may take before it counts as "
+        "unreachable. Default: 5.",
+    ),
+    SettingSpec(
+        "ldap_allow_plain",
+        _parse_bool,
+        "true or false",
+        "Allow ldap:// without TLS: passwords cross the network in clear (tests only). Default: false.",
+    ),
+    SettingSpec(
         "testing",
         _parse_bool,
         "true or false",
@@ -375,7 +581,29 @@ class Settings:
     gerrit_page_size: int = 100
     launchpad_url: str = "https://api.launchpad.net"
     launchpad_page_size: int = 100
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_scopes: str = "openid profile email"
+    oidc_roles_claim: str = ""
+    oidc_group_roles: dict[str, str] = field(default_factory=dict)
+    oidc_allow_http: bool = False
+    ldap_url: str = ""
+    ldap_user_base: str = ""
+    ldap_user_filter: str = "(uid={username})"
+    ldap_bind_dn: str = ""
+    ldap_bind_password: str = field(default="", repr=False)
+    ldap_group_roles: dict[str, str] = field(default_factory=dict)
+    ldap_group_base: str = ""
+    ldap_group_filter: str = "(|(member={dn})(uniqueMember={dn}))"
+    ldap_ca_file: str = ""
+    ldap_timeout: float = 5.0
+    ldap_allow_plain: bool = False
     testing: bool = False
+
+    def __post_init__(self) -> None:
+        """Sign-in settings that only make sense together are checked together (see :func:`_check_sign_in`)."""
+        _check_sign_in(self)
 
     def require_base_url(self, feature: str) -> str:
         """The external base URL for ``feature`` (e.g. "mail notifications"); raise when it is not set.
@@ -405,6 +633,40 @@ class Settings:
             secret_key=secrets.token_urlsafe(48),
             testing=True,
             **changes,
+        )
+
+
+def _check_sign_in(s: Settings) -> None:
+    """Refuse an OpenID Connect or LDAP configuration that cannot work, naming what to set."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    if s.oidc_issuer:
+        host = urlsplit(s.oidc_issuer).hostname or ""
+        if not s.oidc_client_id:
+            raise SettingsError(
+                f"{ENV_PREFIX}OIDC_ISSUER is set but {ENV_PREFIX}OIDC_CLIENT_ID is not: set the client ID "
+                "registered for BOB at the provider (or unset the issuer to turn OpenID Connect off)."
+            )
+        if s.oidc_issuer.startswith("http://"):
+            try:
+                loopback = host == "localhost" or ip_address(host).is_loopback
+            except ValueError:
+                loopback = False
+            if not (s.oidc_allow_http and loopback):
+                raise SettingsError(
+                    f"{ENV_PREFIX}OIDC_ISSUER must be an https:// URL (got {s.oidc_issuer}); http:// is accepted "
+                    f"only for a loopback address with {ENV_PREFIX}OIDC_ALLOW_HTTP=true (tests)."
+                )
+    if s.ldap_url and not s.ldap_user_base:
+        raise SettingsError(
+            f"{ENV_PREFIX}LDAP_URL is set but {ENV_PREFIX}LDAP_USER_BASE is not: set the DN under which users "
+            "are searched, e.g. ou=people,dc=example,dc=org."
+        )
+    if bool(s.ldap_bind_dn) != bool(s.ldap_bind_password):
+        raise SettingsError(
+            f"Set both {ENV_PREFIX}LDAP_BIND_DN and {ENV_PREFIX}LDAP_BIND_PASSWORD (the service account), "
+            "or neither (anonymous search)."
         )
 
 
@@ -465,7 +727,7 @@ def _parse_one(name: str, value: Any, origin: str) -> Any:
     try:
         return spec.parse(value)
     except (ValueError, TypeError) as exc:
-        shown = "(hidden)" if name in {"secret_key", "gerrit_password"} else repr(value)
+        shown = "(hidden)" if name in SECRET_SETTINGS else repr(value)
         detail = exc.detail if isinstance(exc, InvalidValue) else ""
         raise SettingsError(
             f"Invalid setting {name} ({origin}): expected {spec.expected}, got {shown}"

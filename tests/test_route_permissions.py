@@ -28,7 +28,7 @@ from werkzeug.test import TestResponse
 
 from portal.accounts import service as accounts
 from portal.checklist import template as checklist_template
-from portal.models import Project, Role, Spec, User
+from portal.models import ExternalIdentity, IdentityKind, Project, Role, Spec, User
 from tests.support.factories import login
 from tests.support.html import csrf_token
 
@@ -55,6 +55,7 @@ class World:
     tokens: dict[str, str]  # role -> API token secret (revoked for the disabled user)
     token_ids: dict[str, int]
     csrf: dict[str, str]  # role -> the CSRF token of that browser's session
+    identity_ids: dict[str, int]  # role (and "target") -> a linked OpenID Connect identity of that user
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,14 @@ def own_token(world: World, role: str) -> dict[str, object]:
     return {"token_id": world.token_ids.get(role, world.token_ids["admin"])}
 
 
+def own_identity(world: World, role: str) -> dict[str, object]:
+    return {"identity_id": world.identity_ids.get(role, world.identity_ids["admin"])}
+
+
+def target_identity(world: World, role: str) -> dict[str, object]:
+    return target_args(world, role) | {"identity_id": world.identity_ids["target"]}
+
+
 RULES: dict[tuple[str, str], Rule] = {
     # Logging in and out is for everyone (a logged-in visitor is sent on, an empty form is a 400).
     ("accounts.login", "POST"): Rule(EVERYONE, "none: the login form"),
@@ -94,6 +103,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("accounts.password", "POST"): Rule(SIGNED_IN, "login_required"),
     ("accounts.create_token", "POST"): Rule(SIGNED_IN, "login_required"),
     ("accounts.revoke_token", "POST"): Rule(SIGNED_IN, "login_required (own tokens only)", own_token),
+    # Sign-in identities: one's own (the OpenID Connect callback is a GET; LDAP reuses POST /login).
+    ("accounts.link_oidc", "POST"): Rule(SIGNED_IN, "can_link_identity (then a round trip to the provider)"),
+    ("accounts.unlink_identity", "POST"): Rule(SIGNED_IN, "can_link_identity (own links only)", own_identity),
     # The checklist: reviewers and admins; PTL duty is not a role.
     ("checklist.answer", "POST"): Rule(REVIEWERS, "can_answer_checklist", item_args),
     ("checklist.recheck", "POST"): Rule(REVIEWERS, "can_answer_checklist", spec_args),
@@ -109,6 +121,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.project_rename", "POST"): Rule(ADMINS, "can_manage_projects", project_args),
     ("admin.project_remove", "POST"): Rule(ADMINS, "can_manage_projects", project_args),
     ("admin.demo_remove", "POST"): Rule(ADMINS, "can_manage_projects"),
+    ("admin.sign_in_test", "POST"): Rule(ADMINS, "can_manage_sign_in"),
+    ("admin.unlink_identity", "POST"): Rule(ADMINS, "can_manage_sign_in", target_identity),
+    ("admin.link_directory", "POST"): Rule(ADMINS, "can_manage_sign_in", target_args),
 }
 
 
@@ -165,11 +180,18 @@ def world(app: Flask, db: Session, make_user, make_project, make_spec) -> World:
     # Each browser's CSRF token; the disabled user's is from before the account was disabled.
     csrf = {role: _csrf(client) for role, client in clients.items()}
     accounts.disable_user(db, None, users["disabled"])
+    identity_ids = {}
+    for role, user in [*users.items(), ("target", target)]:
+        identity = ExternalIdentity(user_id=user.id, kind=IdentityKind.OIDC, issuer="https://id.example.org",
+                                    subject=f"sub-{user.username}", label=f"{user.username}@id.example.org")
+        db.add(identity)
+        db.flush()
+        identity_ids[role] = identity.id
     db.flush()
     return World(
         project=nova, other=cinder, spec=spec, target=target,
         item_key=checklist_template.latest().items[0].key,
-        clients=clients, tokens=tokens, token_ids=token_ids, csrf=csrf,
+        clients=clients, tokens=tokens, token_ids=token_ids, csrf=csrf, identity_ids=identity_ids,
     )
 
 
@@ -220,7 +242,7 @@ def test_write_route_answers_each_role_as_its_rule_says(
     assert not wrong, f"{method} {endpoint} (decided by {rule.decided_by}): {wrong}"
 
 
-ADMIN_PAGES = ["admin.index", "admin.users", "admin.project_list", "admin.runs", "admin.demo"]
+ADMIN_PAGES = ["admin.index", "admin.users", "admin.project_list", "admin.runs", "admin.demo", "admin.sign_in"]
 
 
 @pytest.mark.parametrize("endpoint", ADMIN_PAGES)

@@ -23,11 +23,15 @@ from portal.audit import audit
 from portal.clock import as_utc, now
 from portal.db.unit import separate_transaction
 from portal.errors import AuthenticationRequired, Conflict, InvalidInput, NotFound, TooManyAttempts
-from portal.models import ApiToken, LoginAttempt, Project, Role, User, UserSession
+from portal.models import ApiToken, IdentityKind, LoginAttempt, Project, Role, User, UserSession
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MAX_TOKENS_PER_USER = 20
 _PRODUCTION_HASHER = passwords.hasher(testing=False)
+
+
+class AccountDisabled(AuthenticationRequired):
+    """The credentials were right but the account is disabled (only their owner learns this)."""
 
 
 @dataclass(frozen=True)
@@ -127,13 +131,13 @@ def authenticate(
         record_failed_login(session, key, address)
         if user is not None and password_ok and not user.is_active:
             # Only someone who knows the password learns the account is disabled.
-            raise AuthenticationRequired("This account is disabled. Ask a portal admin if you need it back.")
+            raise AccountDisabled("This account is disabled. Ask a portal admin if you need it back.")
         raise AuthenticationRequired("Wrong user name or password. Check both and try again.")
     if user.password_hash and hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     session.add(LoginAttempt(username=key, address=address[:64], succeeded=True))
     user.last_login_at = now()
-    audit(session, user, "user.login", target_type="user", target_id=user.id, address=address)
+    audit(session, user, "user.login", target_type="user", target_id=user.id, address=address, method="local")
     session.flush()
     return user
 
@@ -417,6 +421,23 @@ def _not_yourself(actor: User | None, user: User, doing: str) -> None:
         raise Conflict(f"You cannot {doing} your own account. Ask another admin to do it.")
 
 
+_SOURCE_NAMES = {IdentityKind.OIDC: "OpenID Connect provider", IdentityKind.LDAP: "LDAP directory"}
+_MAPPING_SETTINGS = {IdentityKind.OIDC: "PORTAL_OIDC_ROLES_CLAIM / PORTAL_OIDC_GROUP_ROLES",
+                     IdentityKind.LDAP: "PORTAL_LDAP_GROUP_ROLES"}
+
+
+def managed_role_reason(user: User) -> str | None:
+    """Why nobody may set this user's role by hand (a group mapping decides it), or ``None``."""
+    if user.role_source is None:
+        return None
+    source = _SOURCE_NAMES[user.role_source]
+    return (
+        f"{user.username}'s role comes from the {source} group mapping at each sign-in, so it cannot be changed "
+        f"here. Change their groups at the {source} (or the mapping, {_MAPPING_SETTINGS[user.role_source]}); "
+        "it applies at their next sign-in."
+    )
+
+
 def set_role(session: Session, actor: User | None, user: User, role: str, *, address: str = "") -> str | None:
     """Give ``user`` another role; return the previous one, or ``None`` when it was already ``role``."""
     try:
@@ -426,6 +447,9 @@ def set_role(session: Session, actor: User | None, user: User, role: str, *, add
         raise InvalidInput(f"Invalid role '{role}': use one of {allowed}.", {"role": "invalid"}) from exc
     if user.role == new:
         return None
+    managed = managed_role_reason(user)
+    if managed:
+        raise Conflict(managed)
     _not_yourself(actor, user, "change the role of")
     if new != Role.ADMIN:
         _keep_an_admin(session, user, f"making them {new}")
@@ -453,8 +477,19 @@ def change_ptl_duties(
     add: list[Project] | tuple[Project, ...] = (),
     remove: list[Project] | tuple[Project, ...] = (),
     address: str = "",
+    mapped: bool = False,
 ) -> DutyChange:
-    """Add and remove PTL duties (``user.ptl_of`` must be loaded); report only what really changed."""
+    """Add and remove PTL duties (``user.ptl_of`` must be loaded); report only what really changed.
+
+    ``mapped``: the change comes from a group mapping at sign-in (``portal.accounts.identities``);
+    otherwise a user whose duties a mapping decides is refused with the reason.
+    """
+    if not mapped and user.duties_source is not None and (add or remove):
+        raise Conflict(
+            f"{user.username}'s PTL duties come from the {_SOURCE_NAMES[user.duties_source]} group mapping at each "
+            f"sign-in, so they cannot be changed here. Change their groups at the {_SOURCE_NAMES[user.duties_source]}"
+            f" (or the mapping, {_MAPPING_SETTINGS[user.duties_source]}); it applies at their next sign-in."
+        )
     overlap = {p.name for p in add} & {p.name for p in remove}
     if overlap:
         raise InvalidInput(f"Both added and removed: {', '.join(sorted(overlap))}. Say one or the other.")
@@ -467,7 +502,8 @@ def change_ptl_duties(
     user.ptl_of = [p for p in user.ptl_of if p.id not in removed_ids] + added
     change = DutyChange(tuple(p.name for p in added), tuple(p.name for p in removed))
     audit(session, actor, "user.ptl_changed", target_type="user", target_id=user.id, address=address,
-          username=user.username, added=list(change.added), removed=list(change.removed))
+          username=user.username, added=list(change.added), removed=list(change.removed),
+          **({"via": "group mapping"} if mapped else {}))
     session.flush()
     return change
 

@@ -99,7 +99,7 @@ def list_(ctx: Context) -> None:
             state = "" if user.is_active else " (disabled)"
             state += " (blocked)" if user.blocked_at is not None else ""
             duties = f" PTL of {', '.join(p.name for p in user.ptl_of)}" if user.ptl_of else ""
-            click.echo(f"{user.username:<20} {user.role:<9} {user.email}{state}{duties}")
+            click.echo(f"{user.username:<20} {user.role:<9} {user.email or '(no email)'}{state}{duties}")
 
 
 @users_group.command("set-role")

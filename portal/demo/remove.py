@@ -189,7 +189,7 @@ def plan_demo_removal(session: Session) -> DemoPlan:
     demo_names = {u.username: u for u in DEMO_USERS}
     for user in session.scalars(select(User).where(User.username.in_(demo_names)).order_by(User.username)):
         demo = demo_names[user.username]
-        if user.email.lower() != f"{demo.username}@example.org":
+        if (user.email or "").lower() != f"{demo.username}@example.org":
             continue  # a real account that happens to have a demo name
         if not _password_is_demo(user, demo.password):
             plan.users_kept.append((user.username, "its password was changed, so someone uses it; "

@@ -7,7 +7,16 @@ fails loudly instead of slowly.
 """
 
 from portal.db.base import Base
-from portal.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession, project_ptls
+from portal.models.accounts import (
+    ApiToken,
+    ExternalIdentity,
+    IdentityKind,
+    LoginAttempt,
+    Role,
+    User,
+    UserSession,
+    project_ptls,
+)
 from portal.models.activity import AuditLog, Event, EventCursor, EventKind, ImportRun, RunStatus, SyncState
 from portal.models.checklists import (
     ANSWER_STATES,
@@ -48,11 +57,13 @@ __all__ = [
     "Event",
     "EventCursor",
     "EventKind",
+    "ExternalIdentity",
     "GapKind",
     "GerritChange",
     "GerritChangeSpec",
     "ImplementationChange",
     "GerritStatus",
+    "IdentityKind",
     "ImportRun",
     "LoginAttempt",
     "Project",

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import now
@@ -24,6 +24,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class IdentityKind(StrEnum):
+    """Where an external identity comes from."""
+
+    OIDC = "oidc"
+    LDAP = "ldap"
+
+
 project_ptls = Table(
     "project_ptls",
     Base.metadata,
@@ -38,7 +45,8 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None only for accounts made by an OpenID Connect or LDAP sign-in that brought no (free) address.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(128), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(StrEnumColumn(Role, 16), default=Role.OPERATOR)
@@ -50,6 +58,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # Set ("oidc" / "ldap"): a group or claim mapping decides the role / PTL duties at each sign-in,
+    # so a manual change is refused (portal.accounts.identities explains why).
+    role_source: Mapped[IdentityKind | None] = mapped_column(StrEnumColumn(IdentityKind, 8))
+    duties_source: Mapped[IdentityKind | None] = mapped_column(StrEnumColumn(IdentityKind, 8))
 
     ptl_of: Mapped[list[Project]] = relationship(secondary=project_ptls, lazy="raise")
 
@@ -110,3 +122,29 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ExternalIdentity(Base):
+    """A sign-in identity of another system linked to a user: the key is (kind, issuer, subject), never an email.
+
+    ``issuer`` is the OpenID Connect issuer URL, or the LDAP directory's host;
+    ``subject`` is the ``sub`` claim, or the entry's DN (lowercased).
+    """
+
+    __tablename__ = "external_identities"
+    __table_args__ = (
+        UniqueConstraint("kind", "issuer", "subject"),
+        CheckConstraint("kind IN ('oidc', 'ldap')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[IdentityKind] = mapped_column(StrEnumColumn(IdentityKind, 8))
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    # What people recognise it by (an email, a preferred user name, the DN); shown, never matched on.
+    label: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    last_login_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="raise")

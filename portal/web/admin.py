@@ -17,23 +17,26 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal import permissions
+from portal.accounts import identities, ldap, oidc
 from portal.accounts import service as accounts
 from portal.audit import entries_about
 from portal.demo.remove import plan_demo_removal, remove_demo
 from portal.errors import PortalError
 from portal.http.auth import actor, client_address, login_manager
-from portal.http.session import get_db
+from portal.http.session import get_db, settings
 from portal.models import Project, User
 from portal.specs import blueprint_links as links
 from portal.specs import import_runs, projects
 from portal.specs.service import get_project
 from portal.web.forms import (
     AdminActionForm,
+    LinkDirectoryForm,
     ProjectSourcesForm,
     PtlForm,
     RemoveProjectForm,
     RenameProjectForm,
     RoleForm,
+    SignInTestForm,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -93,6 +96,11 @@ def _user_page(username: str, status: int = 200, **forms: Any) -> tuple[str, int
             action_form=AdminActionForm(),
             history=entries_about(db, "user", user.id),
             is_me=user.id == _me().id,
+            identities=identities.identities_of(db, user),
+            kind_names=identities.KIND_NAMES,
+            role_managed=accounts.managed_role_reason(user),
+            link_form=forms.get("link_form") or LinkDirectoryForm(formdata=None),
+            ldap_on=bool(settings().ldap_url),
         ),
         status,
     )
@@ -143,12 +151,15 @@ def set_ptl(username: str) -> Response | tuple[str, int]:
         return _user_page(username, 400, ptl_form=form)
     wanted = set(form.projects.data or [])
     current = {p.name for p in target.ptl_of}
-    change = accounts.change_ptl_duties(
-        db, _me(), target,
-        add=[all_projects[n] for n in sorted(wanted - current)],
-        remove=[all_projects[n] for n in sorted(current - wanted)],
-        address=client_address(),
-    )
+    try:
+        change = accounts.change_ptl_duties(
+            db, _me(), target,
+            add=[all_projects[n] for n in sorted(wanted - current)],
+            remove=[all_projects[n] for n in sorted(current - wanted)],
+            address=client_address(),
+        )
+    except PortalError as exc:
+        return _failed(exc, lambda: _user_page(username, ptl_form=form))
     parts = []
     if change.added:
         parts.append(f"now a PTL of {', '.join(change.added)}")
@@ -383,3 +394,103 @@ def blueprint_links() -> str:
     permissions.require(permissions.can_watch_syncs(actor(), scope))
     return render_template("admin/blueprint_links.html", scope=scope,
                            conflicts=links.blueprint_conflicts(db, scope.id if scope else None))
+
+
+# --- sign-in methods and linked identities (portal.accounts.identities, oidc, ldap) ---------------
+
+
+def _sign_in_page(status: int = 200, *, form: SignInTestForm | None = None, results: dict[str, Any] | None = None,
+                  found: ldap.DirectoryAccount | None = None, looked_up: str = "") -> tuple[str, int]:
+    permissions.require(permissions.can_manage_sign_in(actor()))
+    s = settings()
+    directory = ldap.DirectoryConfig.from_settings(s)
+    mapped_role = (identities.mapped_access(found.groups, identities.Mapping(directory.group_roles)).role
+                   if found is not None and directory is not None and directory.group_roles else None)
+    return render_template(
+        "admin/sign_in.html", settings=s, provider=oidc.ProviderConfig.from_settings(s), directory=directory,
+        form=form or SignInTestForm(formdata=None), results=results, found=found, looked_up=looked_up,
+        mapped_role=mapped_role, redirect_uri=(s.base_url or request.host_url.rstrip("/")) + "/login/oidc/callback",
+    ), status
+
+
+@bp.get("/sign-in")
+def sign_in() -> tuple[str, int]:
+    """Which sign-in methods are on, with what settings (secrets never shown)."""
+    return _sign_in_page()
+
+
+@bp.post("/sign-in/test")
+def sign_in_test() -> tuple[str, int]:
+    """Try the configuration for real: OpenID Connect discovery and keys, the LDAP connection and service bind."""
+    permissions.require(permissions.can_manage_sign_in(actor()))
+    form = SignInTestForm()
+    if not form.validate_on_submit():
+        flash("The form had expired; nothing was tested. Try again.", "danger")
+        return _sign_in_page(400, form=form)
+    s = settings()
+    results: dict[str, Any] = {}
+    provider = oidc.ProviderConfig.from_settings(s)
+    if provider is not None:
+        with oidc.http_client(s) as client:
+            results["oidc"] = oidc.check(provider, client, s)
+    directory = ldap.DirectoryConfig.from_settings(s)
+    found, looked_up = None, (form.username.data or "").strip()
+    if directory is not None:
+        results["ldap"] = ldap.check(directory)
+        if looked_up and all(r.ok for r in results["ldap"]):
+            try:
+                found = ldap.find_account(directory, looked_up)
+            except ldap.DirectoryUnavailable as exc:
+                results["ldap"].append(ldap.CheckResult(False, f"look up {looked_up}", exc.message))
+            else:
+                missing = (f"no single entry matches {ldap.user_filter(directory, looked_up)} under "
+                           f"{directory.user_base}; check the name and PORTAL_LDAP_USER_FILTER")
+                results["ldap"].append(ldap.CheckResult(found is not None, f"look up {looked_up}",
+                                                        f"found {found.dn}" if found else missing))
+    if not results:
+        flash("No sign-in method besides local accounts is configured, so there is nothing to test.", "info")
+    elif all(r.ok for checks in results.values() for r in checks):
+        flash("Every check passed.", "success")
+    else:
+        flash("Some checks failed: each says what to fix below.", "danger")
+    return _sign_in_page(form=form, results=results, found=found, looked_up=looked_up)
+
+
+@bp.post("/users/<username>/identities/<int:identity_id>/remove")
+def unlink_identity(username: str, identity_id: int) -> Response | tuple[str, int]:
+    permissions.require(permissions.can_manage_sign_in(actor()))
+    db = get_db()
+    target = accounts.get_user_with_duties(db, username)
+    identity = identities.get_identity(db, target, identity_id)
+    if not AdminActionForm().validate_on_submit():
+        flash("The form had expired; nothing was removed. Try again.", "danger")
+        return _user_page(username, 400)
+    label = identity.label
+    identities.unlink(db, _me(), target, identity, address=client_address())
+    note = "" if target.password_hash or identities.identities_of(db, target) else (
+        f" {target.username} now has no way to sign in: set a password (`portal users set-password`) or link an "
+        "identity.")
+    flash(f"{label} no longer signs in to {target.username}.{note}", "success")
+    return redirect(url_for("admin.user", username=target.username))
+
+
+@bp.post("/users/<username>/identities/ldap")
+def link_directory(username: str) -> Response | tuple[str, int]:
+    permissions.require(permissions.can_manage_sign_in(actor()))
+    db = get_db()
+    target = accounts.get_user_with_duties(db, username)
+    form = LinkDirectoryForm()
+    if not form.validate_on_submit():
+        flash("Nothing was linked: give the directory user name.", "danger")
+        return _user_page(username, 400, link_form=form)
+    directory = ldap.DirectoryConfig.from_settings(settings())
+    if directory is None:
+        flash("Nothing was linked: LDAP sign-in is not configured (PORTAL_LDAP_URL).", "danger")
+        return _user_page(username, 400, link_form=form)
+    try:
+        identity = identities.link_directory_account(db, _me(), target, directory, form.username.data or "",
+                                                     address=client_address())
+    except PortalError as exc:
+        return _failed(exc, lambda: _user_page(username, link_form=form))
+    flash(f"{identity.label} now signs in to {target.username}.", "success")
+    return redirect(url_for("admin.user", username=target.username))

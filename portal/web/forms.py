@@ -118,3 +118,19 @@ class RemoveProjectForm(FlaskForm):
         validators=[DataRequired(message="Type the project's name to confirm."), Length(max=64)],
     )
     submit = SubmitField("Delete this project for good")
+
+
+class LinkDirectoryForm(FlaskForm):
+    """An admin links a user to their directory (LDAP) entry, found by the directory user name."""
+
+    username = StringField("Directory user name", validators=[DataRequired(message="Give the directory user name."),
+                                                              Length(max=254)],
+                           description="What they type to sign in; the entry is found with PORTAL_LDAP_USER_FILTER.")
+    submit = SubmitField("Link directory account")
+
+
+class SignInTestForm(FlaskForm):
+    """Test the sign-in configuration; optionally look one directory user up."""
+
+    username = StringField("Directory user name to look up (optional)", validators=[Length(max=254)])
+    submit = SubmitField("Test the configuration")

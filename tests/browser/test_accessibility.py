@@ -131,7 +131,8 @@ def test_admin_pages_have_no_serious_accessibility_violation(site: LiveServer, p
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name="Log in")).to_have_count(0)
     for path in ("/admin/", "/admin/users", f"/admin/users/{USERNAME}", "/admin/projects", "/admin/projects/nova",
-                 "/admin/projects/nova/remove", "/admin/runs", "/admin/demo"):
+                 "/admin/projects/nova/remove", "/admin/runs", "/admin/demo",
+                 "/admin/sign-in"):
         page.goto(site.url + path)
         expect(page.locator("main")).to_be_visible()
         assert_accessible(page)

@@ -86,9 +86,10 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield from _serve(tmp_path, database_url)
 
 
-def _serve(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+def _serve(tmp_path: Path, database_url: str, **overrides: Any) -> Iterator[LiveServer]:
+    """A live portal; ``overrides`` are settings (e.g. a sign-in provider for tests/browser/test_oidc_browser.py)."""
     migrations.upgrade(database_url)
-    settings = Settings.for_testing(tmp_path / "live-instance", database_url)
+    settings = Settings.for_testing(tmp_path / "live-instance", database_url, **overrides)
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     app = create_app(settings, session_factory=factory)
