@@ -28,6 +28,7 @@ from portal.models.specs import (
     ImplementationChange,
     RevisionSource,
     Spec,
+    SpecAlias,
     SpecRevision,
     SpecState,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "RunStatus",
     "SourceKind",
     "Spec",
+    "SpecAlias",
     "SpecRevision",
     "SpecState",
     "SyncState",
