@@ -7,7 +7,9 @@ A threaded server on 127.0.0.1 serves a prebuilt ``all_specifications``
 collection (``ws.start`` / ``ws.size`` / ``next_collection_link`` /
 ``total_size``) and person entries, so the figures measure BOB, not the
 network. In one run it measures (1) the raw fetch + JSON parse + mapping
-of every page (``LaunchpadClient.pages`` + ``blueprint_from_entry``), (2) a
+of every page (``LaunchpadClient.pages`` + ``blueprint_from_entry``) and of
+each blueprint's dependencies and bugs collections (the import reads them
+for a new or changed entry), (2) a
 first import into an empty database (every blueprint created, persons
 resolved once each, one commit per page, whiteboards as comments) and
 (3) a second, incremental run (every entry unchanged by ``http_etag``).
@@ -79,8 +81,20 @@ def serve(project: str, blueprints: int, pages: int, persons: int) -> tuple[str,
 
         def do_GET(self) -> None:  # noqa: N802
             parts = urlsplit(self.path)
+            related = parts.path.rsplit("/", 1)[-1] if "/+spec/" in parts.path else None
             if parts.path in state["people"]:
                 body = state["people"][parts.path]
+            elif related in ("dependencies", "bugs"):
+                n = int(parts.path.split("/+spec/bp-")[1].split("/")[0])
+                entries: list[dict[str, Any]] = []
+                if related == "dependencies" and n % 10 == 1:  # every tenth depends on the one before it
+                    entries = [{"name": f"bp-{n - 1}", "title": f"Blueprint {n - 1}",
+                                "web_link": f"https://blueprints.launchpad.net/{project}/+spec/bp-{n - 1}",
+                                "target_link": f"{state['base']}/devel/{project}"}]
+                elif related == "bugs" and n % 5 == 0:  # every fifth has a linked bug
+                    entries = [{"id": 2000000 + n, "title": f"Bug of blueprint {n}",
+                                "web_link": f"https://bugs.launchpad.net/bugs/{2000000 + n}"}]
+                body = json.dumps({"start": 0, "total_size": len(entries), "entries": entries}).encode()
             else:
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 start = int(query.get("ws.start", "0"))
@@ -123,7 +137,14 @@ def main() -> None:
         with build_client(timeout=30, user_agent="bob-bench") as http:
             client = LaunchpadClient(http, base, policy=policy, page_size=size)
             started = time.perf_counter()
-            mapped = sum(1 for page in client.pages("benchlp") for entry in page.entries if blueprint_from_entry(entry))
+            mapped = 0
+            for page in client.pages("benchlp"):
+                for entry in page.entries:
+                    bp = blueprint_from_entry(entry)
+                    # A new blueprint's import also reads its dependencies and linked bugs: so does the raw pass.
+                    client.related(bp.dependencies_link)
+                    client.related(bp.bugs_link)
+                    mapped += 1
             raw = time.perf_counter() - started
             figures = []
             for label in ("first import", "incremental"):

@@ -17,6 +17,9 @@ nothing today, so it only keeps a door open for a future stylesheet rule.
 
 from __future__ import annotations
 
+import re
+import threading
+
 import markdown as _markdown
 import nh3
 
@@ -72,9 +75,54 @@ def sanitize_html(html: str) -> str:
     return _CLEANER.clean(html)  # an element whose every class was dropped keeps an empty ``class=""``: harmless
 
 
+_LOCAL = threading.local()
+# Text whose Markdown is only paragraphs: letters, digits and punctuation Markdown gives no meaning to,
+# lines without leading or trailing blanks, none opening an ordered list. Most review messages are such.
+_PLAIN_CHARS = frozenset(" .,:;?!'\"()/=+%@-")
+_LIST_START = re.compile(r"^[0-9]+[.)]", re.M)
+
+
+def _markdown_converter() -> _markdown.Markdown:
+    """One converter per thread, reset before each use: building one costs as much as converting a comment."""
+    md: _markdown.Markdown | None = getattr(_LOCAL, "md", None)
+    if md is None:
+        md = _markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, output_format="html")
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        _LOCAL.md = md
+    md.reset()
+    return md
+
+
+def _plain_paragraphs(text: str) -> str | None:
+    """What Markdown makes of plain paragraphs, without running it; ``None`` when the text needs Markdown.
+
+    ``tests/specs/test_markdown_plain_text.py`` checks that it equals Markdown's own output.
+    """
+    lines = text.split("\n")
+    for line in lines:
+        if line and (line[0] in " -+=" or line[-1] == " " or "  " in line):
+            return None  # a list, a rule or heading underline, a code block, a line break
+        if not all(c.isalnum() or c in _PLAIN_CHARS or (c > "\x7f" and c.isprintable() and not c.isspace())
+                   for c in line):
+            return None
+    if _LIST_START.search(text):
+        return None
+    paragraphs, current = [], []
+    for line in lines:
+        if line:
+            current.append(line)
+        elif current:
+            paragraphs.append(current)
+            current = []
+    if current:
+        paragraphs.append(current)
+    return "\n".join("<p>" + "\n".join(p) + "</p>" for p in paragraphs)
+
+
 def render_markdown(text: str) -> str:
     """Markdown → sanitised HTML. Raw HTML in the source is escaped, never passed through."""
-    md = _markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, output_format="html")
-    md.preprocessors.deregister("html_block")
-    md.inlinePatterns.deregister("html")
-    return sanitize_html(md.convert(text))
+    plain = _plain_paragraphs(text)
+    if plain is not None:
+        return sanitize_html(plain)
+    return sanitize_html(_markdown_converter().convert(text))

@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from portal import events, permissions
@@ -71,6 +72,7 @@ def refresh_prefill(
     result = prefill(sections, tmpl)
     spec_text = SpecText(sections)
     latest = _latest_by_item(session, spec.id, source="prefill")
+    rows: list[dict[str, Any]] = []  # inserted in one statement: one ORM insert per answer cost a first import dearly
     for item_result in result.items:
         evidence = item_result.evidence.to_dict() if item_result.evidence else None
         concerns = [c.to_dict() for c in item_result.concerns]
@@ -85,8 +87,8 @@ def refresh_prefill(
         ):
             continue
         path, text = resting_text(tmpl.item(item_result.key), spec_text, evidence["section"] if evidence else "")
-        session.add(
-            ChecklistAnswer(
+        rows.append(
+            dict(
                 spec_id=spec.id,
                 template_version=tmpl.version,
                 item_key=item_result.key,
@@ -99,6 +101,8 @@ def refresh_prefill(
                 section_hash=digest(text),
             )
         )
+    if rows:
+        session.execute(insert(ChecklistAnswer), rows)
     session.flush()
     summarize(session, spec, tmpl, revisions)
     return result

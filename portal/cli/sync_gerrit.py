@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.cli import Context, pass_context
 from portal.cli.output import shown
+from portal.cli.sync_progress import ProgressLine
 from portal.db.unit import commit_batch
 from portal.errors import InvalidInput, PortalError, SettingsError
 from portal.importers import gerrit
@@ -36,9 +37,18 @@ def gerrit_command(ctx: Context, url: str | None, project_name: str | None, full
     or with topic `bp/<name>`, one paged query per repository.
 
     \b
-    Example:
+    Example (OpenDev's Gerrit, where the OpenStack specs live):
       portal projects add nova --gerrit-repo openstack/nova-specs
+      portal projects edit nova --code-repo openstack/nova
       portal sync gerrit --url https://review.opendev.org --project nova
+      portal sync gerrit --project nova --full      # re-read everything
+
+    \b
+    Settings: PORTAL_GERRIT_URL, PORTAL_GERRIT_USER / PORTAL_GERRIT_PASSWORD
+    (HTTP password; requests then go to /a/...), PORTAL_GERRIT_PAGE_SIZE,
+    PORTAL_HTTP_TIMEOUT, PORTAL_HTTP_RETRIES (docs/install.md).
+    The progress goes to stderr; the summary (created / updated /
+    unchanged / failed) to stdout. Exit status 1 when anything failed.
     """
     settings = ctx.settings
     if url is not None:
@@ -68,8 +78,10 @@ def gerrit_command(ctx: Context, url: str | None, project_name: str | None, full
         for project in projects:
             name = project.name
 
-            def progress(seen: int, page_url: str, name: str = name) -> None:
-                click.echo(f"  {shown(name)}: {seen} changes read", err=True)
+            line = ProgressLine(name, "changes")  # Gerrit does not say how many: a count, not a bar
+
+            def progress(seen: int, page_url: str, line: ProgressLine = line) -> None:
+                line.update(seen)
 
             click.echo(f"{shown(name)}: reading {shown(project.gerrit_repo)} from {shown(client.http.base_url)}"
                        + (" (full)" if full else ""), err=True)
@@ -80,11 +92,13 @@ def gerrit_command(ctx: Context, url: str | None, project_name: str | None, full
                     commit=lambda: commit_batch(session),
                 )
             except PortalError as exc:
+                line.close()
                 failed = True
                 click.secho(f"FAILED  {shown(name)}: {shown(exc.message)}", fg="red", err=True)
                 click.echo("What was committed before the failure stays; fix the cause and run the same "
                            "command again (it resumes from the last completed run).", err=True)
                 continue
+            line.close()
             _print(name, report)
             failed = failed or report.failed > 0
             for repo in code_repos(session, project):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.cli import Context, pass_context
 from portal.cli.output import shown
+from portal.cli.sync_progress import ProgressLine
 from portal.db.unit import commit_batch
 from portal.errors import PortalError
 from portal.importers.launchpad import LaunchpadClient, SyncReport, launchpad_names, sync_project
@@ -61,19 +62,31 @@ def launchpad(ctx: Context, url: str | None, project_name: str | None, full: boo
                     report = sync_project(session, project, client, full=full,
                                           commit=lambda: commit_batch(session), progress=_progress)
                 except PortalError as exc:
+                    _close_progress()
                     click.secho(f"FAILED  {shown(name)}: {shown(exc.message)}", fg="yellow", err=True)
                     click.echo("Pages committed before the failure are kept; fix the cause and run the same "
                                "command again (nothing is duplicated).")
                     failed = True
                     continue
+                _close_progress()
                 _summary(name, report)
                 failed = failed or bool(report.failures)
     if failed:
         sys.exit(1)
 
 
+_LINES: dict[str, ProgressLine] = {}
+
+
 def _progress(lp_name: str, seen: int, total: int | None) -> None:
-    click.echo(f"  {shown(lp_name)}: {seen}/{total if total is not None else '?'} blueprints", err=True)
+    """A bar per Launchpad name: the collection says its ``total_size``."""
+    _LINES.setdefault(lp_name, ProgressLine(lp_name, "blueprints")).update(seen, total)
+
+
+def _close_progress() -> None:
+    for line in _LINES.values():
+        line.close()
+    _LINES.clear()
 
 
 def _summary(name: str, report: SyncReport) -> None:

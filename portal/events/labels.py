@@ -37,6 +37,7 @@ LABELS: Mapping[EventKind, Label] = {
     EventKind.SPEC_DELETED: Label("Spec removed:", "removals of"),
     EventKind.SPEC_MERGED_INTO: Label("Merged into another spec:", "merges of"),
     EventKind.GERRIT_CHANGE_UPDATED: Label("Gerrit review updated on", "Gerrit review updates on"),
+    EventKind.IMPLEMENTATION_CHANGED: Label("Implementation progress on", "implementation changes on"),
     EventKind.LAUNCHPAD_CHANGED: Label("Launchpad blueprint updated on", "Launchpad updates on"),
     EventKind.COMMENT_ADDED: Label("New comment on", "new comments on"),
     EventKind.COMMENT_EDITED: Label("Comment edited on", "comments edited on"),

@@ -117,11 +117,16 @@ class SpecDeleted(Payload):
 
 @dataclass(frozen=True)
 class SpecMergedInto(Payload):
-    """This spec (the event's spec) turned out to be the same as another and was merged into it."""
+    """A spec turned out to be the same as the event's spec and was merged into it (its rows moved there).
+
+    The event belongs to the surviving spec (``into_spec_id``); ``former_spec_id`` and ``name`` are the
+    merged spec's, whose page now redirects to the survivor.
+    """
 
     name: str
     into_spec_id: int
     into_name: str
+    former_spec_id: int = required(old_rows=0)
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,22 @@ class GerritChangeUpdated(Payload):
     @property
     def abandoned(self) -> bool:
         return self.status == "ABANDONED" and self.previous_status != "ABANDONED"
+
+
+@dataclass(frozen=True)
+class ImplementationChanged(Payload):
+    """A code change implementing the spec (``Implements: blueprint <name>``, topic ``bp/<name>``) appeared or moved."""
+
+    name: str  # the spec's name
+    repo: str  # the code repository, e.g. openstack/nova
+    change_number: int
+    status: GerritStatus
+    partial: bool
+    previous_status: GerritStatus | None = None  # None: first seen
+
+    @property
+    def merged(self) -> bool:
+        return self.status == "MERGED" and self.previous_status != "MERGED"
 
 
 @dataclass(frozen=True)
@@ -263,6 +284,7 @@ PAYLOADS: Mapping[EventKind, type[Payload]] = {
     EventKind.SPEC_DELETED: SpecDeleted,
     EventKind.SPEC_MERGED_INTO: SpecMergedInto,
     EventKind.GERRIT_CHANGE_UPDATED: GerritChangeUpdated,
+    EventKind.IMPLEMENTATION_CHANGED: ImplementationChanged,
     EventKind.LAUNCHPAD_CHANGED: LaunchpadChanged,
     EventKind.COMMENT_ADDED: CommentAdded,
     EventKind.COMMENT_EDITED: CommentEdited,

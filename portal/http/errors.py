@@ -10,11 +10,14 @@ import logging
 
 from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal.errors import NotFound, PortalError, TooManyAttempts
 from portal.http.session import get_db
+from portal.models import Project
+from portal.specs import merge
 from portal.specs.projects import resolve_alias
 
 log = logging.getLogger(__name__)
@@ -98,6 +101,35 @@ def renamed_project_redirect() -> WerkzeugResponse | None:
     return redirect(target, code=status)
 
 
+def merged_spec_redirect() -> WerkzeugResponse | None:
+    """Send a request for a spec merged into another (``spec_aliases``) to the surviving spec.
+
+    Like :func:`renamed_project_redirect`: asked only when a view found no such spec; 301 for GET and
+    HEAD, 308 otherwise.
+    """
+    args = request.view_args or {}
+    project_name, spec_name = args.get("project_name"), args.get("spec_name")
+    if not isinstance(project_name, str) or not isinstance(spec_name, str) or request.endpoint is None:
+        return None
+    db = get_db()
+    project_id = db.scalar(select(Project.id).where(Project.name == project_name))
+    spec = merge.resolve_alias(db, project_id, spec_name) if project_id is not None else None
+    if spec is None or spec.name == spec_name:
+        return None
+    target = url_for(request.endpoint, **{**args, "spec_name": spec.name})
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    status = 301 if request.method in ("GET", "HEAD") else 308
+    if wants_json():
+        response = jsonify({"error": {"code": "moved_permanently", "message": (
+            f"Spec '{spec_name}' was merged into '{spec.name}'; use {target} (this redirect stays)."
+        )}})
+        response.status_code = status
+        response.headers["Location"] = target
+        return response
+    return redirect(target, code=status)
+
+
 def _rollback() -> None:
     db = g.get("db")
     if db is not None:
@@ -109,7 +141,7 @@ def init_app(app: Flask) -> None:
     def _portal_error(exc: PortalError) -> WerkzeugResponse:
         _rollback()
         if isinstance(exc, NotFound):
-            moved = renamed_project_redirect()
+            moved = renamed_project_redirect() or merged_spec_redirect()
             if moved is not None:
                 return moved
         retry = exc.retry_after if isinstance(exc, TooManyAttempts) else None

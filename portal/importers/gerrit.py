@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -168,6 +168,15 @@ class Change:
         if self.blueprint and self.blueprint not in found:
             found[self.blueprint] = True
         return found
+
+    def uploaded_at(self, patch_set: int) -> datetime | None:
+        """When ``patch_set`` was uploaded: the current revision's ``created``, else Gerrit's own
+        "Uploaded patch set N" message (the first message of that patch set)."""
+        if self.current_revision is not None and self.current_revision.number == patch_set \
+                and self.current_revision.created is not None:
+            return self.current_revision.created
+        dates = [m.date for m in self.messages if m.patch_set == patch_set]
+        return min(dates) if dates else (self.created if patch_set == 1 else None)
 
     @property
     def approval(self) -> Vote | None:
@@ -441,8 +450,9 @@ class GerritClient:
         while True:
             params: list[tuple[str, Any]] = [("q", q), *(("o", o) for o in options),
                                              ("n", page_size), ("S", offset)]
-            url = self.url_of("/changes/")
-            response = net.get(self.http, url, policy=self.policy, params=params, advice=ADVICE)
+            # The query in the URL itself, so that a failure names the very page (offset included).
+            url = self.url_of("/changes/") + "?" + urlencode(params)
+            response = net.get(self.http, url, policy=self.policy, advice=ADVICE)
             shown = str(response.request.url) if response.request is not None else url
             try:
                 changes = map_page(decode_json(response.text))

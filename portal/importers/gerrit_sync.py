@@ -32,16 +32,18 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import events
-from portal.discussion.service import MAX_COMMENT_CHARS, import_comment
+from portal.discussion.service import MAX_COMMENT_CHARS
 from portal.errors import InvalidInput, PortalError
+from portal.importers.comments import ExternalComment, import_comments, stored_ids
 from portal.importers.cursors import SyncKey, advance_cursor, read_cursor
-from portal.importers.gerrit import CODE_QUERY_OPTIONS, Change, FileChange, GerritClient, InlineComment
+from portal.importers.gerrit import CODE_QUERY_OPTIONS, Change, FileChange, GerritClient
 from portal.importers.revisions import (
     IncomingRevision,
     KnownRevision,
@@ -53,9 +55,9 @@ from portal.importers.revisions import (
 from portal.importers.runs import ItemFailure, recorded_run
 from portal.importers.specs_tree import classify_path
 from portal.models import (
-    Comment,
     CommentSource,
     GerritChange,
+    GerritChangeSpec,
     Project,
     ProjectSource,
     SourceKind,
@@ -136,17 +138,17 @@ def sync_project(
         seen = 0
         with events.backfilling(session) if report.backfill else nullcontext():
             for page in client.query(project.gerrit_repo, after=after, page_size=page_size):
-                known = known_revisions(session, project, RevisionSource.GERRIT,
-                                        {f.path for c in page.changes for f in c.spec_files})
-                stored = {} if full else _stored_updates(session, project.gerrit_repo, page.changes)
+                state = _PageState.load(session, project, base, page.changes)
                 for change in page.changes:
                     seen += 1
-                    if change.spec_files and stored.get(change.number) == change.updated:
+                    stored = state.changes.get(change.number)
+                    if change.spec_files and not full and stored is not None and stored.updated_at == change.updated:
                         # Stored at this very update: a change and all it brought commit in one batch.
                         report.unchanged += 1
                     else:
-                        _import_change(session, actor, project, client, base, change, known, report)
+                        _import_change(session, actor, project, client, base, change, state, report)
                     newest = change.updated if newest is None or change.updated > newest else newest
+                import_comments(session, state.comments, stored=state.comment_ids)
                 if progress is not None:
                     progress(seen, page.url)
                 run.commit_batch(report.counts, _failures(report))
@@ -157,13 +159,60 @@ def sync_project(
     return report
 
 
-def _stored_updates(session: Session, repo: str, changes: tuple[Change, ...]) -> dict[int, datetime]:
-    """Change number → the ``updated`` BOB stored for it, for one page (one query)."""
-    if not changes:
-        return {}
-    rows = session.execute(select(GerritChange.change_number, GerritChange.updated_at).where(
-        GerritChange.repo == repo, GerritChange.change_number.in_([c.number for c in changes])))
-    return {number: updated for number, updated in rows}
+@dataclass
+class _StoredRevisions:
+    """What BOB holds of one change's patch sets, per path: the spec of the latest, the newest patch set."""
+
+    spec_of: dict[str, int] = field(default_factory=dict)
+    newest: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _PageState:
+    """Everything a page of changes needs from the database, read in five queries instead of per change."""
+
+    known: dict[RevisionKey, KnownRevision]
+    changes: dict[int, GerritChange]
+    linked: dict[int, set[int]]  # gerrit_changes.id → the spec ids it is linked to
+    revisions: dict[int, _StoredRevisions]  # change number → its stored patch sets
+    comment_ids: set[str]  # external ids of this page's review messages already stored
+    comments: list[ExternalComment] = field(default_factory=list)  # to insert at the end of the page
+
+    @classmethod
+    def load(cls, session: Session, project: Project, base: str, changes: tuple[Change, ...]) -> _PageState:
+        numbers = [c.number for c in changes]
+        assert project.gerrit_repo is not None
+        known = known_revisions(session, project, RevisionSource.GERRIT,
+                                {f.path for c in changes for f in c.spec_files}) if changes else {}
+        rows = {row.change_number: row for row in session.scalars(select(GerritChange).where(
+            GerritChange.repo == project.gerrit_repo, GerritChange.change_number.in_(numbers)))} if numbers else {}
+        linked: dict[int, set[int]] = {row.id: set() for row in rows.values()}
+        if rows:
+            for change_id, spec_id in session.execute(select(GerritChangeSpec.gerrit_change_id,
+                                                             GerritChangeSpec.spec_id)
+                                                      .where(GerritChangeSpec.gerrit_change_id.in_(list(linked)))):
+                linked[change_id].add(spec_id)
+        revisions: dict[int, _StoredRevisions] = {}
+        if numbers:
+            for number, path, spec_id, patch_set in session.execute(
+                select(SpecRevision.change_number, SpecRevision.path, SpecRevision.spec_id, SpecRevision.patch_set)
+                .join(Spec, Spec.id == SpecRevision.spec_id)
+                .where(Spec.project_id == project.id, SpecRevision.source == RevisionSource.GERRIT.value,
+                       SpecRevision.change_number.in_(numbers))
+                .order_by(SpecRevision.id)
+            ):
+                if number is None:
+                    continue
+                stored = revisions.setdefault(number, _StoredRevisions())
+                stored.spec_of[path] = spec_id
+                if patch_set is not None and patch_set > stored.newest.get(path, 0):
+                    stored.newest[path] = patch_set
+        host = urlsplit(base).netloc
+        message_ids = [f"gerrit:{host}/{c.number}/{m.id}" for c in changes for m in c.messages if not m.automatic]
+        return cls(known, rows, linked, revisions, stored_ids(session, CommentSource.GERRIT, message_ids))
+
+    def stored(self, number: int) -> _StoredRevisions:
+        return self.revisions.setdefault(number, _StoredRevisions())
 
 
 def _failures(report: SyncReport) -> list[ItemFailure]:
@@ -183,7 +232,7 @@ def _import_change(
     client: GerritClient,
     base: str,
     change: Change,
-    known: dict[RevisionKey, KnownRevision],
+    state: _PageState,
     report: SyncReport,
 ) -> None:
     files = change.spec_files
@@ -191,30 +240,42 @@ def _import_change(
         report.skipped += 1
         return
     item = f"change {change.number}"
+    stored_row = state.changes.get(change.number)
     try:
         with session.begin_nested():
-            spec_ids, revised, reasons = _revisions(session, actor, project, client, change, files, known)
+            spec_ids, revised, missing, reasons = _revisions(session, actor, project, client, change, files, state,
+                                                             stored_row)
             if not spec_ids and not reasons:
                 report.skipped += 1  # only deletions of specs BOB never saw
                 return
             if not spec_ids:
                 raise InvalidInput("; ".join(reasons))
-            outcome = upsert_gerrit_change(session, actor, _spec(session, spec_ids[0]),
-                                           _change_data(project, base, change, spec_ids))
             spec = _spec(session, spec_ids[0])
-            commented = _messages(session, spec, base, project, change)
-            if outcome != "unchanged" or revised or commented:
+            outcome = upsert_gerrit_change(
+                session, actor, spec, _change_data(project, base, change, spec_ids, missing),
+                existing=stored_row, linked=state.linked.get(stored_row.id) if stored_row is not None else None)
+            if stored_row is None:
+                created = session.scalar(select(GerritChange).where(
+                    GerritChange.repo == project.gerrit_repo, GerritChange.change_number == change.number))
+                if created is not None:  # a later page may bring the same change again (it moved while paging)
+                    state.changes[change.number] = created
+                    state.linked[created.id] = set(spec_ids)
+            pending = _messages(spec, base, project, change, state.comment_ids)
+            inline: list[ExternalComment] = []
+            if outcome != "unchanged" or revised or pending:
                 # One request per change that moved; an unchanged change's comments are already in.
-                commented = _inline_comments(session, spec, client, base, project, change) or commented
+                inline = _inline_comments(spec, client, base, project, change)
     except PortalError as exc:
         report.failed += 1
         report.failures.append((item, exc.message))
         return
+    state.comments.extend(pending)
+    state.comments.extend(inline)
     for reason in reasons:
         report.failures.append((item, reason))
     if outcome == "created":
         report.created += 1
-    elif outcome == "updated" or revised or commented:
+    elif outcome == "updated" or revised or pending or inline:
         report.updated += 1
     else:
         report.unchanged += 1
@@ -233,14 +294,23 @@ def _revisions(
     client: GerritClient,
     change: Change,
     files: tuple[FileChange, ...],
-    known: dict[RevisionKey, KnownRevision],
-) -> tuple[list[int], bool, list[str]]:
-    """Store the new patch set's text of each spec file; the specs the change belongs to, in file order."""
+    state: _PageState,
+    stored_row: GerritChange | None,
+) -> tuple[list[int], bool, list[dict[str, Any]], list[str]]:
+    """Store the new patch set's text of each spec file; the specs the change belongs to, in file order.
+
+    Also returns the spec files Gerrit answered 404 for (``{"path", "patch_set"}``): not in that
+    revision. They are recorded on the change, so a re-run does not ask again for the same patch set
+    (a new patch set is asked for), and the rest of the change is stored as usual. Last, the reasons to
+    report: a 404 the first time it is met, a file that could not be stored (asked again next time).
+    """
     revision = change.current_revision
     assert revision is not None  # spec_files come from it
-    stored = _stored_specs(session, project, change.number)
-    stored_ps = _stored_patch_sets(session, project, change.number)
+    stored = state.stored(change.number)
+    known_missing = {(f.get("path"), f.get("patch_set")) for f in (stored_row.unreadable_files or [])} \
+        if stored_row is not None else set()
     spec_ids: list[int] = []
+    missing: list[dict[str, Any]] = []
     reasons: list[str] = []
     revised = False
     for file in files:
@@ -254,30 +324,45 @@ def _revisions(
                 continue  # a deleted file of a spec BOB never saw: nothing to attach the change to
             # A move of a spec BOB has not seen yet (Gerrit pages newest first, so the move can come
             # before the change that added the file): its text is new to BOB, so store it.
-        release, state = revision_state(change, file.path)
+        release, file_state = revision_state(change, file.path)
         key: RevisionKey = (RevisionSource.GERRIT.value, file.path, change.number, revision.number)
-        have = known.get(key)
-        if have is not None and (have.release, have.state) == (release, state.value) and file.path in stored:
-            spec_ids.append(stored[file.path])
+        have = state.known.get(key)
+        if have is not None and (have.release, have.state) == (release, file_state.value) \
+                and file.path in stored.spec_of:
+            spec_ids.append(stored.spec_of[file.path])
             continue
-        revised = _missed_patch_sets(session, actor, project, client, change, file, stored_ps.get(file.path)) \
+        if (file.path, revision.number) in known_missing:
+            missing.append({"path": file.path, "patch_set": revision.number})
+            spec_id = stored.spec_of.get(file.path) or _spec_of_path(session, project, file.path)
+            if spec_id is not None:
+                spec_ids.append(spec_id)
+            continue
+        revised = _missed_patch_sets(session, actor, project, client, change, file, stored.newest.get(file.path)) \
             or revised
         text = client.file_content(change, revision.sha, file.path)
         if text is None:
-            reasons.append(f"{file.path} is not readable at patch set {revision.number} (404); re-run later")
+            missing.append({"path": file.path, "patch_set": revision.number})
+            reasons.append(f"{file.path} is not in patch set {revision.number} (Gerrit answered 404): recorded "
+                           "on the change and not asked again; the rest of the change is stored")
+            spec_id = stored.spec_of.get(file.path) or _spec_of_path(session, project, file.path)
+            if spec_id is not None:
+                spec_ids.append(spec_id)
             continue
         result = receive_revision(session, actor, IncomingRevision(
             project=project, source=RevisionSource.GERRIT, path=file.path, text=text, release=release,
-            state=state, patch_set=revision.number, change_number=change.number, blueprint=change.blueprint,
+            state=file_state, patch_set=revision.number, change_number=change.number, blueprint=change.blueprint,
+            uploaded_at=change.uploaded_at(revision.number),
         ), known=have)
         if result.outcome is RevisionOutcome.FAILED:
             reasons.append(f"{file.path}: {result.reason}")
             continue
         revised = revised or result.outcome is not RevisionOutcome.UNCHANGED
-        spec_id = result.spec_id or _stored_specs(session, project, change.number).get(file.path)
+        spec_id = result.spec_id or stored.spec_of.get(file.path)
         if spec_id is not None:
+            stored.spec_of[file.path] = spec_id
+            stored.newest[file.path] = max(stored.newest.get(file.path, 0), revision.number)
             spec_ids.append(spec_id)
-    return list(dict.fromkeys(spec_ids)), revised, reasons
+    return list(dict.fromkeys(spec_ids)), revised, missing, reasons
 
 
 def _missed_patch_sets(
@@ -309,33 +394,10 @@ def _missed_patch_sets(
         result = receive_revision(session, actor, IncomingRevision(
             project=project, source=RevisionSource.GERRIT, path=file.path, text=text, release=release,
             state=SpecState.PROPOSED, patch_set=number, change_number=change.number, blueprint=change.blueprint,
+            uploaded_at=change.uploaded_at(number),
         ))
         revised = revised or result.outcome in (RevisionOutcome.CREATED, RevisionOutcome.REVISED)
     return revised
-
-
-def _stored_patch_sets(session: Session, project: Project, change_number: int) -> dict[str, int]:
-    """Path → the newest patch set stored for this change."""
-    rows = session.execute(
-        select(SpecRevision.path, func.max(SpecRevision.patch_set))
-        .join(Spec, Spec.id == SpecRevision.spec_id)
-        .where(Spec.project_id == project.id, SpecRevision.source == RevisionSource.GERRIT.value,
-               SpecRevision.change_number == change_number)
-        .group_by(SpecRevision.path)
-    )
-    return {path: int(number) for path, number in rows if number is not None}
-
-
-def _stored_specs(session: Session, project: Project, change_number: int) -> dict[str, int]:
-    """Path → spec of the revisions already stored for this change (latest wins)."""
-    rows = session.execute(
-        select(SpecRevision.path, SpecRevision.spec_id)
-        .join(Spec, Spec.id == SpecRevision.spec_id)
-        .where(Spec.project_id == project.id, SpecRevision.source == RevisionSource.GERRIT.value,
-               SpecRevision.change_number == change_number)
-        .order_by(SpecRevision.id)
-    )
-    return {path: spec_id for path, spec_id in rows}
 
 
 def _spec_of_path(session: Session, project: Project, path: str) -> int | None:
@@ -355,7 +417,8 @@ def change_url(base: str, repo: str, number: int, patch_set: int | None = None) 
     return f"{base}/c/{repo}/+/{number}" + (f"/{patch_set}" if patch_set else "")
 
 
-def _change_data(project: Project, base: str, change: Change, spec_ids: list[int]) -> GerritChangeData:
+def _change_data(project: Project, base: str, change: Change, spec_ids: list[int],
+                 unreadable: list[dict[str, Any]]) -> GerritChangeData:
     approval = change.approval
     assert project.gerrit_repo is not None
     return GerritChangeData(
@@ -379,32 +442,27 @@ def _change_data(project: Project, base: str, change: Change, spec_ids: list[int
         approved_by=approval.account.shown if approval else None,
         approved_at=approval.date if approval else None,
         other_spec_ids=tuple(spec_ids[1:]),
+        unreadable_files=tuple(unreadable),
     )
 
 
-def _messages(session: Session, spec: Spec, base: str, project: Project, change: Change) -> bool:
-    """Each human review message once, as a ``gerrit`` comment; True when one was new."""
+def _messages(spec: Spec, base: str, project: Project, change: Change, stored: set[str]) -> list[ExternalComment]:
+    """The change's human review messages BOB does not hold yet, as ``gerrit`` comments to insert."""
     host = urlsplit(base).netloc
     assert project.gerrit_repo is not None
     prefix = f"gerrit:{host}/{change.number}/"
-    # One query for the change's stored comments instead of one per message.
-    have = set(session.scalars(select(Comment.external_id).where(
-        Comment.source == CommentSource.GERRIT.value, Comment.external_id.startswith(prefix, autoescape=True))))
-    added = False
+    pending = []
     for message in change.messages:
         body = message.text.strip()
-        if message.automatic or not body or prefix + message.id in have:
+        if message.automatic or not body or prefix + message.id in stored:
             continue
-        _, new = import_comment(
-            session, spec, source=CommentSource.GERRIT,
-            external_id=prefix + message.id,
+        pending.append(ExternalComment(
+            spec=spec, source=CommentSource.GERRIT, external_id=prefix + message.id,
             author_name=message.author.shown if message.author else "Gerrit",
             body=_cut(body), created_at=message.date, patch_set=message.patch_set,
-            url=change_url(base, project.gerrit_repo, change.number, message.patch_set)
-            + f"#message-{message.id}",
-        )
-        added = added or new
-    return added
+            url=change_url(base, project.gerrit_repo, change.number, message.patch_set) + f"#message-{message.id}",
+        ))
+    return pending
 
 
 def _cut(body: str) -> str:
@@ -413,27 +471,19 @@ def _cut(body: str) -> str:
     return body
 
 
-def _inline_comments(session: Session, spec: Spec, client: GerritClient, base: str, project: Project,
-                     change: Change) -> bool:
-    """The change's inline and patch-set-level comments, each once, with file, line and a link back."""
+def _inline_comments(spec: Spec, client: GerritClient, base: str, project: Project,
+                     change: Change) -> list[ExternalComment]:
+    """The change's inline and patch-set-level comments (one request), with file, line and a link back."""
     host = urlsplit(base).netloc
     assert project.gerrit_repo is not None
-    added = False
-    comment: InlineComment
-    for comment in client.comments(change):
-        body = comment.text.strip()
-        if not body:
-            continue
-        _, new = import_comment(
-            session, spec, source=CommentSource.GERRIT,
-            external_id=f"gerrit:{host}/{change.number}/c/{comment.id}"[:200],
-            author_name=comment.author.shown if comment.author else "Gerrit",
-            body=_cut(body), created_at=comment.updated, patch_set=comment.patch_set,
-            file_line=comment.file_line[:500] if comment.file_line else None,
-            url=f"{base}/c/{project.gerrit_repo}/+/{change.number}/comment/{comment.id}/",
-        )
-        added = added or new
-    return added
+    return [ExternalComment(
+        spec=spec, source=CommentSource.GERRIT,
+        external_id=f"gerrit:{host}/{change.number}/c/{comment.id}"[:200],
+        author_name=comment.author.shown if comment.author else "Gerrit",
+        body=_cut(comment.text.strip()), created_at=comment.updated, patch_set=comment.patch_set,
+        file_line=comment.file_line[:500] if comment.file_line else None,
+        url=f"{base}/c/{project.gerrit_repo}/+/{change.number}/comment/{comment.id}/",
+    ) for comment in client.comments(change) if comment.text.strip()]
 
 
 # --- implementation progress: the project's code repositories ------------------------------------

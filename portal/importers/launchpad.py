@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 RUN_SOURCE = "launchpad"  # ImportRun.source and SyncState.source
 API_VERSION = "devel"  # blueprint fields are exported on devel only (1.0 shows none of them)
+MAX_RELATED = 100  # dependencies or linked bugs kept per blueprint
 DEFAULT_ROOT = "https://api.launchpad.net"
 ADVICE = "Check PORTAL_LAUNCHPAD_URL (or --url) and that the Launchpad project exists, then run the command again."
 WORK_ITEM_STATES = ("TODO", "DONE", "POSTPONED", "INPROGRESS", "BLOCKED")
@@ -251,7 +252,32 @@ def person_from_entry(entry: Any, link: str) -> Person:
     return Person(str(name), str(display))
 
 
-def blueprint_data(bp: Blueprint, people: Mapping[str, Person | None], lp_project: str) -> BlueprintData:
+def dependency_from_entry(entry: Any) -> dict[str, Any] | None:
+    """A ``specification`` entry of a ``dependencies`` collection → what the spec page links to."""
+    if not isinstance(entry, Mapping) or not _text(entry, "name"):
+        return None
+    project = last_segment(_text(entry, "target_link")) or _web_project(_text(entry, "web_link"))
+    return {"name": _text(entry, "name"), "project": project, "title": _text(entry, "title") or "",
+            "web_link": _text(entry, "web_link")}
+
+
+def _web_project(link: str | None) -> str | None:
+    """``https://blueprints.launchpad.net/nova/+spec/x`` → ``nova``."""
+    parts = urlsplit(link or "").path.strip("/").split("/")
+    return parts[0] if len(parts) >= 3 and parts[1] == "+spec" else None
+
+
+def bug_from_entry(entry: Any) -> dict[str, Any] | None:
+    """A ``bug`` entry of a ``bugs`` collection → number, title and link."""
+    if not isinstance(entry, Mapping) or isinstance(entry.get("id"), bool) or not isinstance(entry.get("id"), int):
+        return None
+    return {"id": entry["id"], "title": _text(entry, "title") or "",
+            "web_link": _text(entry, "web_link") or f"https://bugs.launchpad.net/bugs/{entry['id']}"}
+
+
+def blueprint_data(bp: Blueprint, people: Mapping[str, Person | None], lp_project: str, *,
+                   dependencies: Sequence[dict[str, Any]] | None = None,
+                   bugs: Sequence[dict[str, Any]] | None = None) -> BlueprintData:
     """What :func:`apply_blueprint` stores: people as display names, work items as JSON."""
 
     def shown(role: str) -> str | None:
@@ -269,6 +295,8 @@ def blueprint_data(bp: Blueprint, people: Mapping[str, Person | None], lp_projec
         web_link=bp.web_link, dependencies_url=bp.dependencies_link, bugs_url=bp.bugs_link,
         people={role: p.as_json() for role, p in people.items() if p is not None} or None,
         lp_project=lp_project, etag=bp.http_etag,
+        dependencies=tuple(dependencies) if dependencies is not None else None,
+        bugs=tuple(bugs) if bugs is not None else None,
     )
 
 
@@ -344,6 +372,29 @@ class LaunchpadClient:
             yield Page(url=url, start=start if isinstance(start, int) else 0, total_size=self.total_size(body),
                        entries=tuple(body["entries"]), next_url=next_url if isinstance(next_url, str) else None)
             url, params = (next_url if isinstance(next_url, str) and next_url else None), None
+
+    def related(self, link: str | None) -> list[Any]:
+        """The entries of a blueprint's ``dependencies`` or ``bugs`` collection (at most :data:`MAX_RELATED`).
+
+        Read only for a blueprint whose entry changed; a collection that is gone (404/410) is empty.
+        """
+        if not link:
+            return []
+        entries: list[Any] = []
+        url: str | None = link
+        seen: set[str] = set()
+        while url and url not in seen and len(entries) < MAX_RELATED:
+            seen.add(url)
+            status, body = self.get_json(url, allow_status=(404, 410))
+            if status != 200:
+                break
+            if not isinstance(body, Mapping) or not isinstance(body.get("entries"), list):
+                raise MalformedAnswer(f"Launchpad answered GET {url} with JSON that is not a collection page "
+                                      "(no 'entries' list).", url=url)
+            entries.extend(body["entries"])
+            next_url = body.get("next_collection_link")
+            url = next_url if isinstance(next_url, str) else None
+        return entries[:MAX_RELATED]
 
     def person(self, link: str | None) -> Person | None:
         """Resolve a person link once per run; a gone (410) or unknown (404) person keeps its link's name."""
@@ -467,9 +518,12 @@ def _apply_page(session: Session, project: Project, client: LaunchpadClient, lp_
             report.unchanged += 1
             continue
         people = {role: client.person(link) for role, link in bp.people.items()}
+        dependencies = [d for d in map(dependency_from_entry, client.related(bp.dependencies_link)) if d]
+        bugs = [b for b in map(bug_from_entry, client.related(bp.bugs_link)) if b]
         try:
             with session.begin_nested():
-                outcome = apply_blueprint(session, None, project, blueprint_data(bp, people, lp_name))
+                outcome = apply_blueprint(session, None, project, blueprint_data(
+                    bp, people, lp_name, dependencies=dependencies, bugs=bugs))
         except PortalError as exc:
             report.failures.append(ItemFailure(f"{lp_name}/+spec/{bp.name}", exc.message))
             continue

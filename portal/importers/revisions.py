@@ -16,7 +16,8 @@ It lives in ``portal.importers`` because it joins two domain packages:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
 
@@ -29,6 +30,7 @@ from portal.errors import PortalError
 from portal.models import Project, Spec, SpecRevision, SpecState, User
 from portal.models.specs import RevisionSource
 from portal.specs.document import parse_spec
+from portal.specs.merge import MergeResult, merge_specs, resolve_alias
 from portal.specs.service import SpecFile, content_hash, upsert_spec_file
 
 RevisionKey = tuple[str, str, int | None, int | None]  # source, path, change number, patch set
@@ -54,6 +56,7 @@ class IncomingRevision:
     patch_set: int | None = None  # Gerrit only
     change_number: int | None = None  # Gerrit only
     blueprint: str | None = None  # the blueprint name the source knows (topic bp/<name>); the text's link wins
+    uploaded_at: datetime | None = None  # when the source made this version (a Gerrit patch set's upload time)
 
     @property
     def key(self) -> RevisionKey:
@@ -114,6 +117,54 @@ def known_revisions(
     }
 
 
+def _holder_of_path(session: Session, project: Project, path: str) -> Spec | None:
+    """The spec whose latest revision at ``path`` (from any source) BOB stored, if any (one query)."""
+    return session.scalar(
+        select(Spec).join(SpecRevision, SpecRevision.spec_id == Spec.id)
+        .where(Spec.project_id == project.id, SpecRevision.path == path)
+        .order_by(SpecRevision.id.desc()).limit(1)
+    )
+
+
+def _linked_name(session: Session, project: Project, item: SpecFile, holder: Spec | None) -> SpecFile:
+    """A file that names no blueprint (no link, no topic) belongs where BOB already linked it.
+
+    The file name is the weakest rule (DESIGN.md): when the path already belongs to a spec of another
+    name (a Gerrit topic or an earlier link decided it), or the file's name is a merged spec's former
+    name, the file goes to that spec instead of making (again) a spec named like the file.
+    """
+    if item.spec_name != item.file_name or (item.parsed.blueprint and item.parsed.blueprint.name == item.file_name):
+        return item
+    if holder is not None and holder.name != item.file_name:
+        return replace(item, blueprint_hint=holder.name)
+    if session.scalar(select(Spec.id).where(Spec.project_id == project.id, Spec.name == item.file_name)) is None:
+        target = resolve_alias(session, project.id, item.file_name)
+        if target is not None:
+            return replace(item, blueprint_hint=target.name)
+    return item
+
+
+def _held_apart(holder: Spec, item: SpecFile) -> bool:
+    """The path's spec was only named after the file, and this revision links the file to another name.
+
+    A spec with a Launchpad blueprint of its own or whose text linked it is not merged away: that is a
+    conflict for the admin page (two blueprints claim one file), not something to guess.
+    """
+    return (
+        holder.name == item.file_name
+        and item.spec_name != item.file_name
+        and holder.lp_etag is None and holder.lp_definition_status is None
+        and not (holder.blueprint_url or "").rstrip("/").endswith(f"/+spec/{holder.name}")
+    )
+
+
+def merge_into(session: Session, actor: User | None, merged: Spec, into: Spec) -> MergeResult:
+    """:func:`portal.specs.merge.merge_specs`, then the survivor's checklist prefill and summary."""
+    result = merge_specs(session, actor, merged, into)
+    refresh_prefill(session, into)
+    return result
+
+
 def receive_revision(
     session: Session,
     actor: User | None,
@@ -141,13 +192,18 @@ def receive_revision(
         patch_set=incoming.patch_set,
         change_number=incoming.change_number,
         blueprint_hint=incoming.blueprint,
+        uploaded_at=incoming.uploaded_at,
     )
     project = incoming.project
     try:
         with session.begin_nested():
+            holder = _holder_of_path(session, project, incoming.path)
+            item = _linked_name(session, project, item, holder)
             stored = upsert_spec_file(session, actor, project, item)
             spec = session.scalar(select(Spec).where(Spec.project_id == project.id, Spec.name == item.spec_name))
-            if stored != "unchanged" and spec is not None:
+            if spec is not None and holder is not None and holder.id != spec.id and _held_apart(holder, item):
+                merge_into(session, actor, holder, spec)  # refreshes the prefill of the survivor
+            elif stored != "unchanged" and spec is not None:
                 # The new revision gets its checklist prefill in the same savepoint.
                 refresh_prefill(session, spec)
     except PortalError as exc:

@@ -37,6 +37,7 @@ from portal.models.specs import (
     ImplementationChange,
     RevisionSource,
     Spec,
+    SpecAlias,
     SpecRevision,
     SpecState,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "RunStatus",
     "SourceKind",
     "Spec",
+    "SpecAlias",
     "SpecRevision",
     "SpecState",
     "SyncState",

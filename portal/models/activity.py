@@ -24,6 +24,7 @@ class EventKind(StrEnum):
     SPEC_DELETED = "spec.deleted"
     SPEC_MERGED_INTO = "spec.merged_into"
     GERRIT_CHANGE_UPDATED = "gerrit.change_updated"
+    IMPLEMENTATION_CHANGED = "implementation.changed"
     LAUNCHPAD_CHANGED = "launchpad.changed"
     COMMENT_ADDED = "comment.added"
     COMMENT_EDITED = "comment.edited"

@@ -103,6 +103,10 @@ class Spec(Base):
     lp_web_link: Mapped[str | None] = mapped_column(String(500))
     lp_dependencies_url: Mapped[str | None] = mapped_column(String(500))
     lp_bugs_url: Mapped[str | None] = mapped_column(String(500))
+    # Read from those two collections when the entry changes: [{"name", "project", "title", "web_link"}] and
+    # [{"id", "title", "web_link"}]; None: not read yet.
+    lp_dependencies: Mapped[list[Any] | None]
+    lp_bugs: Mapped[list[Any] | None]
     lp_etag: Mapped[str | None] = mapped_column(String(200))  # http_etag of the last entry applied
 
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -143,6 +147,7 @@ class SpecRevision(Base):
     parse_error: Mapped[str | None] = mapped_column(Text)
     patch_set: Mapped[int | None]
     change_number: Mapped[int | None]  # the Gerrit change the patch set belongs to
+    uploaded_at: Mapped[datetime | None]  # Gerrit's upload time of the patch set (created_at: when BOB stored it)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     spec: Mapped[Spec] = relationship(back_populates="revisions", lazy="raise")
@@ -171,6 +176,9 @@ class GerritChange(Base):
     submitted_at: Mapped[datetime | None]
     topic: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None]  # when the approving Workflow+1 was given
+    # Spec files Gerrit answered 404 for at a patch set ([{"path", "patch_set"}]): not in that revision;
+    # recorded so a re-run does not ask again for the same patch set.
+    unreadable_files: Mapped[list[Any] | None]
 
     spec: Mapped[Spec] = relationship(back_populates="gerrit_changes", lazy="raise")
 
@@ -207,3 +215,16 @@ class ImplementationChange(Base):
     partial: Mapped[bool] = mapped_column(default=True)  # Partially-Implements (or only the bp/ topic)
     updated_at: Mapped[datetime] = mapped_column(default=now)
     submitted_at: Mapped[datetime | None]
+
+
+class SpecAlias(Base):
+    """A former name of a spec merged into another: old links (pages and API) redirect to the survivor."""
+
+    __tablename__ = "spec_aliases"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    spec_id: Mapped[int] = mapped_column(ForeignKey("specs.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)

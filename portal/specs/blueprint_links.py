@@ -75,3 +75,40 @@ def blueprint_conflicts(session: Session, project_id: int | None = None) -> list
                                       f"links a blueprint of the Launchpad project {other}, which is not one of "
                                       f"{project}'s Launchpad names ({own})"))
     return sorted(found, key=lambda c: (c.project, c.spec, c.kind))
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A blueprint this spec's blueprint depends on, and where BOB shows it (``None``: BOB does not have it)."""
+
+    name: str
+    lp_project: str | None
+    title: str
+    web_link: str | None
+    project: str | None = None  # the BOB project and spec name that hold it
+    spec: str | None = None
+
+
+def dependencies_of(session: Session, spec: Spec) -> list[Dependency]:
+    """``spec.lp_dependencies`` with the BOB spec of each where there is one (one query; none without any)."""
+    raw = [d for d in spec.lp_dependencies or [] if isinstance(d, dict) and d.get("name")]
+    if not raw:
+        return []
+    names = {str(d["name"]) for d in raw}
+    found: dict[tuple[str | None, str], tuple[str, str]] = {}
+    rows = session.execute(
+        select(Spec.name, Spec.project_id, Spec.lp_project, Project.name, Project.launchpad)
+        .join(Project, Project.id == Spec.project_id).where(Spec.name.in_(names))
+    )
+    for name, project_id, lp_project, project_name, launchpad in rows:
+        for key in {lp_project, launchpad}:
+            found.setdefault((key, name), (project_name, name))
+        if project_id == spec.project_id:
+            found[(None, name)] = (project_name, name)
+    deps = []
+    for d in raw:
+        name, lp = str(d["name"]), d.get("project")
+        where = found.get((lp, name)) or (found.get((None, name)) if lp in (None, spec.lp_project) else None)
+        deps.append(Dependency(name, lp, str(d.get("title") or ""), d.get("web_link"),
+                               *(where if where else (None, None))))
+    return deps

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.clock import now
-from portal.models import ImportRun, Project
+from portal.models import ImportRun, Project, SyncState
 
 MAX_RUNS = 200
 
@@ -110,3 +110,29 @@ def recent_runs(session: Session, *, limit: int = 50, project: Project | None = 
 
 def run_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(ImportRun)) or 0)
+
+
+@dataclass(frozen=True)
+class CursorRow:
+    """Where one source of one project stands: what the next incremental run starts from."""
+
+    source: str
+    project: str
+    scope: str  # a code repository or Launchpad name when one source has several streams
+    cursor: str | None  # None: no window finished yet, so the next run is a full one (backfill)
+    advanced_at: datetime | None
+    last_run_id: int | None
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+
+
+def sync_cursors(session: Session, *, project: Project | None = None) -> list[CursorRow]:
+    """Every source's cursor (``sync_states``), by project and source (one query)."""
+    stmt = (select(SyncState, Project.name).join(Project, Project.id == SyncState.project_id)
+            .order_by(Project.name, SyncState.source, SyncState.scope))
+    if project is not None:
+        stmt = stmt.where(SyncState.project_id == project.id)
+    return [CursorRow(state.source, name, state.scope, state.cursor, state.cursor_advanced_at, state.last_run_id,
+                      state.last_run_at, state.last_success_at, state.last_error)
+            for state, name in session.execute(stmt)]

@@ -45,6 +45,16 @@ class PatchSet:
     number: int
     path: str
     seen_at: datetime  # when BOB stored its text
+    uploaded_at: datetime | None = None  # when Gerrit says it was uploaded (None: stored before BOB kept it)
+
+    @property
+    def date(self) -> datetime:
+        """The date the page shows: Gerrit's upload time, else (older rows) when BOB stored it."""
+        return self.uploaded_at or self.seen_at
+
+    @property
+    def date_is_upload(self) -> bool:
+        return self.uploaded_at is not None
 
 
 @dataclass
@@ -54,6 +64,7 @@ class ReviewStory:
     reviewers: list[Reviewer] = field(default_factory=list)
     why_html: str | None = None  # the approving reviewer's message, rendered and sanitised at import
     why_url: str | None = None
+    unreadable: list[tuple[str, int]] = field(default_factory=list)  # (path, patch set) Gerrit answered 404 for
 
     @property
     def has_negative_review(self) -> bool:
@@ -95,10 +106,12 @@ def review_story(session: Session, spec: Spec, revisions: list[SpecRevision]) ->
     for change in changes:
         story = ReviewStory(change=change, reviewers=reviewers_of(change.labels or []))
         story.patch_sets = sorted(
-            (PatchSet(r.patch_set, r.path, r.created_at) for r in revisions
+            (PatchSet(r.patch_set, r.path, r.created_at, r.uploaded_at) for r in revisions
              if r.source == "gerrit" and r.change_number == change.change_number and r.patch_set is not None),
             key=lambda p: (p.number, p.path),
         )
+        story.unreadable = [(str(f.get("path")), int(f.get("patch_set") or 0)) for f in change.unreadable_files or []
+                            if isinstance(f, dict)]
         if change.approved_by and change.approved_at:
             reason = why.get((change.spec_id, change.approved_by, change.approved_at))
             if reason is not None:

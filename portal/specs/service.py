@@ -120,6 +120,7 @@ class SpecFile:
     patch_set: int | None = None
     change_number: int | None = None
     blueprint_hint: str | None = None  # the name the source gives (Gerrit topic bp/<name>)
+    uploaded_at: datetime | None = None  # when the source says this version was made (a Gerrit patch set's upload)
 
     @property
     def spec_name(self) -> str:
@@ -170,6 +171,7 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
         html=parsed.html,
         blueprint_url=parsed.blueprint.url if parsed.blueprint else None,
         parse_error=parsed.error,
+        uploaded_at=item.uploaded_at,
     )
     session.add(revision)
     session.flush()
@@ -260,6 +262,8 @@ class BlueprintData:
     web_link: str | None = None
     dependencies_url: str | None = None
     bugs_url: str | None = None
+    dependencies: tuple[dict[str, Any], ...] | None = None  # {"name", "project", "title", "web_link"}
+    bugs: tuple[dict[str, Any], ...] | None = None  # {"id", "title", "web_link"}
     people: dict[str, Any] | None = None  # {role: {"name", "display_name"}}; not an event field
     lp_project: str | None = None  # not an event field
     etag: str | None = None  # http_etag of the entry; not an event field
@@ -289,6 +293,8 @@ _BLUEPRINT_FIELDS = {
     "web_link": "lp_web_link",
     "dependencies_url": "lp_dependencies_url",
     "bugs_url": "lp_bugs_url",
+    "dependencies": "lp_dependencies",
+    "bugs": "lp_bugs",
 }
 # Stored, but a change in them alone is no news (no launchpad.changed event).
 _BLUEPRINT_QUIET_FIELDS = {"people": "lp_people", "lp_project": "lp_project", "etag": "lp_etag"}
@@ -371,13 +377,29 @@ class GerritChangeData:
     approved_by: str | None = None  # the Workflow+1 voter; None: read from labels
     approved_at: datetime | None = None
     other_spec_ids: tuple[int, ...] = ()  # further specs the change touches (change <-> spec is many-to-many)
+    unreadable_files: tuple[dict[str, Any], ...] = ()  # {"path", "patch_set"}: spec files Gerrit answered 404 for
 
 
-def upsert_gerrit_change(session: Session, actor: User | None, spec: Spec, data: GerritChangeData) -> Outcome:
-    """Create or update a spec review keyed by (repo, change number); older data never overwrites newer."""
+_NOT_LOADED: Any = object()
+
+
+def upsert_gerrit_change(
+    session: Session,
+    actor: User | None,
+    spec: Spec,
+    data: GerritChangeData,
+    *,
+    existing: GerritChange | None = _NOT_LOADED,
+    linked: set[int] | None = None,
+) -> Outcome:
+    """Create or update a spec review keyed by (repo, change number); older data never overwrites newer.
+
+    An importer that loaded a page's rows at once passes the stored row (``existing``, ``None`` when there
+    is none) and the ids of the specs it is linked to (``linked``), so the upsert asks nothing more.
+    """
     if data.status not in {"NEW", "MERGED", "ABANDONED"}:
         raise InvalidInput(f"Unknown Gerrit status '{data.status}': expected NEW, MERGED or ABANDONED.")
-    review = session.scalar(
+    review = existing if existing is not _NOT_LOADED else session.scalar(
         select(GerritChange).where(GerritChange.repo == data.repo, GerritChange.change_number == data.change_number)
     )
     created = review is None
@@ -406,15 +428,16 @@ def upsert_gerrit_change(session: Session, actor: User | None, spec: Spec, data:
         "submitted_at": data.submitted_at,
         "topic": data.topic[:200] if data.topic else None,
         "approved_at": data.approved_at,
+        "unreadable_files": list(data.unreadable_files) or None,
     }
-    linked = _link_change_specs(session, review, created, (spec.id, *data.other_spec_ids))
-    if not created and not linked and all(getattr(review, k) == v for k, v in values.items()):
+    added = _link_change_specs(session, review, created, (spec.id, *data.other_spec_ids), linked)
+    if not created and not added and all(getattr(review, k) == v for k, v in values.items()):
         return "unchanged"
     for key, value in values.items():
         setattr(review, key, value)
     session.flush()
     if created:
-        _link_change_specs(session, review, False, (spec.id, *data.other_spec_ids))
+        _link_change_specs(session, review, False, (spec.id, *data.other_spec_ids), set())
     if updated_at > spec.last_activity_at:
         spec.last_activity_at = updated_at
     events.record(session, events.EventKind.GERRIT_CHANGE_UPDATED, project_id=spec.project_id, spec_id=spec.id,
@@ -470,14 +493,18 @@ def _record_spec_deleted(session: Session, actor: User | None, project_id: int, 
                          project=project_name)
 
 
-def _link_change_specs(session: Session, review: GerritChange, created: bool, spec_ids: tuple[int, ...]) -> bool:
+def _link_change_specs(session: Session, review: GerritChange, created: bool, spec_ids: tuple[int, ...],
+                       have: set[int] | None = None) -> bool:
     """Add the missing ``gerrit_change_specs`` rows of ``review``; True when one was added."""
     if created or review.id is None:
         return False  # linked after the first flush, once the change has its id
-    have = set(session.scalars(select(GerritChangeSpec.spec_id).where(GerritChangeSpec.gerrit_change_id == review.id)))
+    if have is None:
+        have = set(session.scalars(
+            select(GerritChangeSpec.spec_id).where(GerritChangeSpec.gerrit_change_id == review.id)))
     missing = [sid for sid in dict.fromkeys(spec_ids) if sid not in have]
     for sid in missing:
         session.add(GerritChangeSpec(gerrit_change_id=review.id, spec_id=sid))
+    have.update(missing)
     if missing:
         session.flush()
     return bool(missing)
@@ -520,7 +547,8 @@ def upsert_implementation_change(
     for key, value in values.items():
         setattr(row, key, value)
     session.flush()
-    events.record(session, events.EventKind.GERRIT_CHANGE_UPDATED, project_id=spec.project_id, spec_id=spec.id,
+    events.record(session, events.EventKind.IMPLEMENTATION_CHANGED, project_id=spec.project_id, spec_id=spec.id,
                   actor_id=actor.id if actor else None, name=spec.name, repo=data.repo,
-                  change_number=data.change_number, status=data.status, patch_set=0, previous_status=previous)
+                  change_number=data.change_number, status=data.status, partial=data.partial,
+                  previous_status=previous)
     return "created" if previous is None else "updated"

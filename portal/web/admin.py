@@ -347,6 +347,7 @@ def runs() -> str:
     return render_template(
         "admin/runs.html",
         runs=import_runs.recent_runs(db, limit=50, project=scope, status=status),
+        cursors=import_runs.sync_cursors(db, project=scope),
         status=status,
         statuses=RUN_STATUSES,
         scope=scope,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from portal.checklist import template as checklist_template
 from portal.errors import NotFound
-from portal.http.errors import error_response
+from portal.http.errors import error_response, merged_spec_redirect
 from portal.http.session import get_db, settings
 from portal.http.spec_list import FilterError, gap_keys, parse_spec_filter, spec_rows
 from portal.models import Project, SpecState
@@ -59,11 +60,14 @@ def project(project_name: str) -> str:
 
 
 @bp.get("/projects/<project_name>/specs/<spec_name>")
-def spec(project_name: str, spec_name: str) -> str | Response:
+def spec(project_name: str, spec_name: str) -> str | Response | WerkzeugResponse:
     db = get_db()
     try:
         context = spec_page_context(db, project_name, spec_name, timeline_arg=request.args.get("timeline_page"))
     except NotFound as exc:
+        moved = merged_spec_redirect()
+        if moved is not None:
+            return moved
         # Point at the project page when the project exists: the spec may have been renamed.
         if db.scalar(select(Project.id).where(Project.name == project_name)) is None:
             raise

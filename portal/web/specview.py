@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from portal import permissions
 from portal.checklist import views as checklist
 from portal.http.auth import actor
-from portal.specs import detail, reviews, timeline
+from portal.specs import blueprint_links, detail, reviews, timeline
 from portal.specs.document import Section
 from portal.specs.service import current_revision
 from portal.web.forms import ChecklistAnswerForm, RecheckForm
@@ -45,6 +45,7 @@ def spec_page_context(
         "history": detail.release_history(spec),
         "reviews": reviews.review_story(db, spec, spec.revisions),
         "implementation": reviews.implementation_progress(db, spec),
+        "dependencies": blueprint_links.dependencies_of(db, spec),
         "timeline": timeline.timeline_page(db, spec, page_number),
         "timeline_error": timeline_error,
         "timeline_arg": TIMELINE_ARG,

@@ -234,7 +234,7 @@ def test_project_page_lists_every_column(client, nova):
     assert row_of(html, "cpu-pinning-report")["sources"] == "Spec file Launchpad Implemented"
     assert row_of(html, "lp-only") | {"activity": ""} == {
         "title": "Only on Launchpad", "name": "lp-only", "release": "—", "state": "proposed",
-        "sources": "Launchpad", "operability": "not checked", "comments": "0", "activity": "",
+        "sources": "Launchpad no design document", "operability": "not checked", "comments": "0", "activity": "",
     }
     assert "/projects/nova/specs/live-migrate-fast" in hrefs(html)
     assert "5 specs." in text_of(html)

@@ -59,6 +59,8 @@ class FakeChange:
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # path → CommentInfo
 
     history: dict[int, dict[str, str]] = field(default_factory=dict)  # older patch set → its files
+    unreadable: set[str] = field(default_factory=set)  # paths whose content answers 404 (not in the revision)
+    uploaded: datetime | None = None  # the current revision's `created` (default: `updated`)
     commit_message: str = ""
 
     def new_patch_set(self, files: dict[str, str], when: datetime) -> None:
@@ -112,7 +114,8 @@ class FakeChange:
             "_number": self.number, "owner": account(1000001, "Jane Dev", "jdev"), "labels": labels,
             "messages": copy.deepcopy(self.messages), "current_revision": self.sha,
             "current_revision_number": self.patch_set,
-            "revisions": {self.sha: {"_number": self.patch_set, "created": ts(self.updated), "kind": "REWORK",
+            "revisions": {self.sha: {"_number": self.patch_set, "created": ts(self.uploaded or self.updated),
+                                     "kind": "REWORK",
                                      "uploader": account(1000001, "Jane Dev", "jdev"), "files": files}},
         }
         if self.commit_message:
@@ -171,7 +174,7 @@ class FakeGerrit:
             change = self.changes.get(number)
             file_path = unquote(match.group(3))
             files = change.files_at(match.group(2)) if change is not None else None
-            if files is None or file_path not in files:
+            if files is None or file_path not in files or (change is not None and file_path in change.unreadable):
                 return Reply(404, "Not found", {"Content-Type": "text/plain"})
             body = base64.b64encode(files[file_path].encode()).decode()
             return Reply(200, body, {"Content-Type": "text/plain; charset=ISO-8859-1",

@@ -39,6 +39,7 @@ def test_sync_then_rerun_then_a_failure_says_what_to_do(tmp_path: Path, gerrit: 
     first = runner.invoke(main, ["sync", "gerrit"])
     assert first.exit_code == 0, first.output
     assert "Synced nova from Gerrit: 1 created, 0 updated, 0 unchanged, 0 failed" in first.stdout
+    assert "nova: 1 changes read (" in first.stderr  # Gerrit gives no total: a running count per page
     assert "Implementation progress of nova from openstack/nova: 1 created" in first.stdout
     assert "nova: 1 changes read" in first.stderr and "glance" not in first.output
 

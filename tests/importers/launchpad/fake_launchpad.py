@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,9 +77,11 @@ class FakeLaunchpad:
                 spec.update(fields)
 
     def entry(self, project: str, spec: dict[str, Any]) -> dict[str, Any]:
-        body = spec_entry(self.url, project, spec["name"], **{k: v for k, v in spec.items() if k != "name"})
+        body = spec_entry(self.url, project, spec["name"],
+                          **{k: v for k, v in spec.items() if k != "name" and not k.startswith("_")})
         if not body["http_etag"]:  # like Launchpad: it changes whenever a field does
-            digest = json.dumps({k: v for k, v in body.items() if k != "http_etag"}, sort_keys=True)
+            digest = json.dumps({k: v for k, v in body.items() if k != "http_etag"}, sort_keys=True) + repr(
+                (spec.get("_dependencies"), spec.get("_bugs")))
             body["http_etag"] = f'"{hashlib.sha1(digest.encode()).hexdigest()}"'
         return body
 
@@ -92,6 +95,18 @@ class FakeLaunchpad:
                 return Reply(404, "Object: <Person>, name: ~" + name)
             return _json({"name": name, "display_name": self.people[name], "is_team": False,
                           "self_link": f"{self.url}/devel/~{name}", "http_etag": '"p"'})
+        related = re.fullmatch(r"/devel/([^/]+)/\+spec/([^/]+)/(dependencies|bugs)", path)
+        if related:
+            project, name, kind = related.groups()
+            spec = next((s for s in self.specs.get(project, []) if s["name"] == name), None)
+            if spec is None:
+                return Reply(404, "Object: <Specification>")
+            if kind == "dependencies":
+                entries = [spec_entry(self.url, p, n) for p, n in spec.get("_dependencies", [])]
+            else:
+                entries = [{"id": number, "title": title, "web_link": f"https://bugs.launchpad.net/bugs/{number}",
+                            "self_link": f"{self.url}/devel/bugs/{number}"} for number, title in spec.get("_bugs", [])]
+            return _json({"start": 0, "total_size": len(entries), "entries": entries})
         if path.startswith("/devel/") and path.endswith("/all_specifications"):
             project = path[len("/devel/"):-len("/all_specifications")]
             if project not in self.specs:

@@ -52,6 +52,7 @@ def test_a_sync_prints_a_summary_and_the_setting_gives_the_url(portal: Run, lp: 
     assert first.exit_code == 0, first.output
     assert "Synced Launchpad blueprints into nova (backfill): 2 created, 0 changed, 0 unchanged" in first.output
     assert "2/2 blueprints" in first.stderr
+    assert "nova [########################] 2/2 blueprints (" in first.stderr  # a bar: Launchpad gives the total
 
     second = portal("sync", "launchpad", "--url", lp.url)  # every project with a Launchpad name
     assert second.exit_code == 0, second.output
