@@ -8,6 +8,12 @@ Rules for every revision:
 - Stay compatible with the previous release of the code (deploys are rolling).
 - Work on SQLite (batch mode) and PostgreSQL; keep locks short.
 - Write a downgrade that really reverses the upgrade.
+
+Adds ``applies`` and ``applies_because`` to ``checklist_answers``: whether
+the item applies to the spec (a prefill row says what the prefill decided,
+with the evidence; a reviewer's row leaves them empty, the reviewer's state
+says it). Both are nullable: the previous release never reads or writes
+them, and a row without them reads as "applies", as before.
 """
 from collections.abc import Sequence
 
@@ -21,8 +27,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('checklist_answers') as batch:
+        batch.add_column(sa.Column('applies', sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column('applies_because', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('checklist_answers') as batch:
+        batch.drop_column('applies_because')
+        batch.drop_column('applies')

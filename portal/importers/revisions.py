@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
 
@@ -54,6 +55,11 @@ class IncomingRevision:
     patch_set: int | None = None  # Gerrit only
     change_number: int | None = None  # Gerrit only
     blueprint: str | None = None  # the blueprint name the source knows (topic bp/<name>); the text's link wins
+    name: str | None = None  # the fallback spec name, when not the file's stem
+    deliverable: str | None = None  # from the tree's layout (portal.specs.layout)
+    grouping: str | None = None
+    created_at: datetime | None = None  # when the source first had this document (git history, mtime)
+    changed_at: datetime | None = None  # when the source last changed it
 
     @property
     def key(self) -> RevisionKey:
@@ -61,7 +67,7 @@ class IncomingRevision:
 
     @property
     def file_name(self) -> str:
-        return PurePosixPath(self.path).stem
+        return self.name or PurePosixPath(self.path).stem
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,10 @@ def receive_revision(
         patch_set=incoming.patch_set,
         change_number=incoming.change_number,
         blueprint_hint=incoming.blueprint,
+        deliverable=incoming.deliverable,
+        grouping=incoming.grouping,
+        created_at=incoming.created_at,
+        changed_at=incoming.changed_at,
     )
     project = incoming.project
     try:

@@ -46,7 +46,9 @@ _STATE_PRIORITY = {
     SpecState.APPROVED.value: 3,
     SpecState.PROPOSED.value: 2,
     SpecState.BACKLOG.value: 1,
+    SpecState.NOT_IMPLEMENTED.value: 1,
     SpecState.ABANDONED.value: 0,
+    SpecState.RETIRED.value: 0,
 }
 
 
@@ -120,6 +122,10 @@ class SpecFile:
     patch_set: int | None = None
     change_number: int | None = None
     blueprint_hint: str | None = None  # the name the source gives (Gerrit topic bp/<name>)
+    deliverable: str | None = None
+    grouping: str | None = None
+    created_at: datetime | None = None  # the source's own dates (git history, mtime); None: unknown
+    changed_at: datetime | None = None
 
     @property
     def spec_name(self) -> str:
@@ -170,12 +176,15 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
         html=parsed.html,
         blueprint_url=parsed.blueprint.url if parsed.blueprint else None,
         parse_error=parsed.error,
+        deliverable=item.deliverable,
+        grouping=item.grouping,
+        changed_at=item.changed_at,
     )
     session.add(revision)
     session.flush()
     revisions.append(revision)
     _mirror_current(spec, revisions, summary=parsed.summary if _current(revisions) is revision else None)
-    spec.last_activity_at = now()
+    _record_document_dates(spec, item, created=created)
     events.record(
         session,
         events.EventKind.SPEC_CREATED if created else events.EventKind.SPEC_REVISED,
@@ -192,6 +201,21 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
         **_patch_set_field(created, item.patch_set),
     )
     return "created" if created else "updated"
+
+
+def _record_document_dates(spec: Spec, item: SpecFile, *, created: bool) -> None:
+    """The document's own dates, so a 2015 spec does not look new because it was imported today.
+
+    Without a date from the source, the change happened now (a Gerrit patch set
+    seen by this run, a tree without history or mtime).
+    """
+    changed = item.changed_at or now()
+    if item.created_at is not None and (spec.doc_created_at is None or item.created_at < spec.doc_created_at):
+        spec.doc_created_at = item.created_at
+    if item.changed_at is not None and (spec.doc_changed_at is None or item.changed_at > spec.doc_changed_at):
+        spec.doc_changed_at = item.changed_at
+    if created or changed > spec.last_activity_at:
+        spec.last_activity_at = changed
 
 
 def _patch_set_field(created: bool, patch_set: int | None) -> dict[str, Any]:
@@ -225,6 +249,9 @@ def _mirror_current(spec: Spec, revisions: list[SpecRevision], *, summary: str |
     spec.release_rank = current.release_rank
     spec.state = current.state
     spec.blueprint_url = current.blueprint_url or spec.blueprint_url
+    # A Gerrit patch set knows no layout of its own: the tree's placement stays.
+    spec.deliverable = current.deliverable or spec.deliverable
+    spec.grouping = current.grouping or spec.grouping
     if summary is not None:
         spec.summary = summary
 
