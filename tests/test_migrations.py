@@ -198,3 +198,36 @@ def test_renaming_spec_reviews_to_gerrit_changes_keeps_rows_both_ways(migration_
         assert "Code-Review" in str(votes)
     finally:
         engine.dispose()
+
+
+def test_new_spec_states_rebuild_keeps_every_row_that_references_a_spec(migration_url: str) -> None:
+    """Widening the state CHECK rebuilds ``specs`` on SQLite: revisions and comments must survive it (and back)."""
+    migrations.upgrade(migration_url, "f5e6f7a8ba05")
+    engine = make_engine(migration_url)
+    stamp = "2025-01-02 03:04:05+00:00"
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO projects (id, name, title, description, created_at) "
+                              "VALUES (1, 'manila', 'Manila', '', :t)"), {"t": stamp})
+            conn.execute(text("INSERT INTO specs (id, project_id, name, title, summary, state, release_rank, "
+                              "created_at, updated_at, last_activity_at) "
+                              "VALUES (1, 1, 'share-groups', 'Share groups', '', 'approved', 0, :t, :t, :t)"),
+                         {"t": stamp})
+            conn.execute(text("INSERT INTO spec_revisions (id, spec_id, source, path, release_rank, state, "
+                              "content_hash, title, text, sections, html, created_at) VALUES (5, 1, 'file', "
+                              "'specs/unimplemented/share-groups.rst', 0, 'approved', 'h', 'Share groups', 't', "
+                              "'[]', '', :t)"), {"t": stamp})
+            conn.execute(text("INSERT INTO comments (id, spec_id, source, author_name, body, body_html, "
+                              "created_at) VALUES (9, 1, 'portal', 'Ada', 'kept', '<p>kept</p>', :t)"), {"t": stamp})
+        migrations.upgrade(migration_url, "f6a7b8c9dd06")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM spec_revisions")).scalar_one() == 1
+            assert conn.execute(text("SELECT count(*) FROM comments")).scalar_one() == 1
+            conn.execute(text("UPDATE specs SET state = 'not_implemented' WHERE id = 1"))
+        migrations.downgrade(migration_url, "f5e6f7a8ba05")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT state FROM specs")).scalar_one() == "backlog"
+            assert conn.execute(text("SELECT count(*) FROM spec_revisions")).scalar_one() == 1
+            assert conn.execute(text("SELECT count(*) FROM comments")).scalar_one() == 1
+    finally:
+        engine.dispose()

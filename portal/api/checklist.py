@@ -7,14 +7,16 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from portal import permissions
-from portal.api.serialize import iso
+from portal.api.serialize import iso, page_envelope
+from portal.checklist import queue
 from portal.checklist import service as checklist
 from portal.checklist import views as checklist_views
 from portal.checklist.service import MAX_ANSWERS_PER_REQUEST, AnswerInput, AnswerRejected
 from portal.checklist.views import ChecklistView, ItemView
 from portal.errors import InvalidInput
 from portal.http.auth import actor
-from portal.http.session import get_db
+from portal.http.session import get_db, settings
+from portal.http.urls import external_url
 from portal.specs import detail
 
 ANSWER_FIELDS = ("key", "state", "note", "area")
@@ -31,6 +33,9 @@ def item_json(item: ItemView) -> dict[str, Any]:
         "note": item.note,
         "evidence": item.evidence,
         "concerns": item.concerns,
+        "resolved_concerns": item.resolved_concerns,
+        "applies": item.applies,
+        "applies_because": item.applies_because,
         "answered_by": item.answered_by,
         "answered_at": iso(item.answered_at),
         "prefill_state": item.prefill_state,
@@ -123,7 +128,40 @@ def _answer_input(index: int, raw: object) -> AnswerInput:
     return AnswerInput(key=raw["key"], state=raw["state"], note=raw.get("note", ""), area=raw.get("area"))
 
 
+def queue_row_json(row: queue.QueueRow) -> dict[str, Any]:
+    spec = row.spec
+    return {
+        "project": row.project,
+        "name": spec.name,
+        "title": spec.title,
+        "release": spec.release,
+        "state": str(spec.state),
+        "revised_at": iso(row.revised_at),
+        "reasons": list(row.reasons),
+        "checklist": {
+            "score": row.score,
+            "gap_count": row.gap_count,
+            "reviewed_count": row.reviewed_count,
+            "stale_count": row.stale_count,
+        },
+        "url": external_url("api.get_checklist", project_name=row.project, spec_name=spec.name),
+        "html_url": external_url("pages.spec", project_name=row.project, spec_name=spec.name, _anchor="checklist"),
+    }
+
+
+def get_review_queue() -> Response:
+    """The specs whose checklist no reviewer has confirmed yet, or whose answers went stale; newest revision first."""
+    db = get_db()
+    flt = queue.parse_filter(request.args, default_per_page=settings().page_size)
+    page = queue.review_queue(db, flt)
+    args: dict[str, Any] = {"project": list(flt.projects) or None, "release": flt.release, "item": flt.item,
+                            "per_page": flt.per_page}
+    items = [queue_row_json(row) for row in page.rows]
+    return jsonify(page_envelope(page, items, "api.get_review_queue", {k: v for k, v in args.items() if v}))
+
+
 def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/review-queue", view_func=get_review_queue, endpoint="get_review_queue", methods=["GET"])
     rule = "/projects/<project_name>/specs/<spec_name>/checklist"
     bp.add_url_rule(rule, view_func=get_checklist, endpoint="get_checklist", methods=["GET"])
     bp.add_url_rule(rule, view_func=put_checklist, endpoint="put_checklist", methods=["PUT"])

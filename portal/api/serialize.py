@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from portal.checklist.queue import QueuePage
 from portal.clock import as_utc
 from portal.http.spec_list import SpecRow
 from portal.http.urls import external_url
@@ -22,7 +23,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def page_envelope(
-    page: IdPage, items: list[dict[str, Any]], endpoint: str, args: dict[str, Any], **view_args: Any
+    page: IdPage | QueuePage, items: list[dict[str, Any]], endpoint: str, args: dict[str, Any], **view_args: Any
 ) -> dict[str, Any]:
     def link(number: int) -> str:
         return external_url(endpoint, **view_args, **{**args, "page": number})

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from portal.checklist.template import Item, Template
+from portal.checklist.template import Item, Judging, Rules, Template
 from portal.specs.document import Section
 
 QUOTE_CHARS = 240
@@ -118,6 +118,8 @@ class ItemResult:
     state: str
     evidence: Evidence | None
     concerns: tuple[Concern, ...] = ()
+    applies: bool = True
+    applies_because: Evidence | None = None  # why the item applies, or why it does not
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +128,8 @@ class ItemResult:
             "state": self.state,
             "evidence": self.evidence.to_dict() if self.evidence else None,
             "concerns": [c.to_dict() for c in self.concerns],
+            "applies": self.applies,
+            "applies_because": self.applies_because.to_dict() if self.applies_because else None,
         }
 
 
@@ -155,6 +159,7 @@ class SpecText:
     sections: list[Section]
     full: dict[tuple[str, ...], str] = field(default_factory=dict)
     _answering: list[Section] = field(default_factory=list)
+    ignored: re.Pattern[str] | None = None  # the template's headings that never answer (v2+)
 
     def __post_init__(self) -> None:
         # Sections come in document order, so a section's descendants follow it.
@@ -166,7 +171,8 @@ class SpecText:
                 if later.text:
                     parts.append(later.text)
             self.full[sec.path] = "\n\n".join(parts).strip()
-        self._answering = [s for s in self.sections if not any(_IGNORED_HEADINGS.match(p.strip()) for p in s.path)]
+        ignored = self.ignored or _IGNORED_HEADINGS
+        self._answering = [s for s in self.sections if not any(ignored.fullmatch(p.strip()) for p in s.path)]
 
     def text_of(self, section: Section) -> str:
         """The section's text including its subsections."""
@@ -184,28 +190,49 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def is_boilerplate(text: str) -> bool:
+def is_boilerplate(text: str, judging: Judging | None = None) -> bool:
     start = normalize(text)[:200]
+    if judging is not None and judging.boilerplate is not None:
+        return judging.boilerplate.search(start) is not None
     return any(p.search(start) for p in _BOILERPLATE)
 
 
-def judge(text: str) -> str:
-    """``addressed``, ``none`` or ``missing`` for the text of one section."""
+_SENTENCE_START = re.compile(r"(?:^|[.;:!?]\s+)(\w+)")
+
+
+def judge(text: str, judging: Judging | None = None) -> str:
+    """``addressed``, ``none`` or ``missing`` for the text of one section.
+
+    ``judging`` (from the template, v2+) says how a "None" that goes on is
+    read: "None. However, …", "No impact is expected. However, depending on …"
+    or "None. The following alternatives were considered: …" are answers,
+    "None. It is disabled by default." stays "none".
+    """
+    rules = judging or V1_JUDGING
     body = normalize(text)
-    if not body or is_boilerplate(body):
+    if not body or is_boilerplate(body, judging):
         return MISSING
+    contrast = rules.contrast or _CONTRAST
     lead = _NONE_LEAD.match(body)
     if lead:
         rest = body[lead.end() :].strip()
         if not rest:
             return NONE
         words = rest.split()
-        if _CONTRAST.search(" ".join(words[:4])):
+        if contrast.search(" ".join(words[:4])):
             return ADDRESSED
-        return NONE if len(words) <= 60 else ADDRESSED
+        if rules.contrast_opens_sentence and any(
+            contrast.fullmatch(m.group(1)) for m in _SENTENCE_START.finditer(rest)
+        ):
+            return ADDRESSED
+        if rules.continues is not None and rules.continues.search(rest):
+            return ADDRESSED
+        return NONE if len(words) <= rules.reason_max_words else ADDRESSED
     if _NEGATIVE_SENTENCE.match(body) and len(body.split()) <= 40:
         return NONE
-    if len(body.split()) <= 50 and _NO_IMPACT_ANYWHERE.search(body) and not _CONTRAST.search(body):
+    if len(body.split()) <= 50 and _NO_IMPACT_ANYWHERE.search(body) and not contrast.search(body):
+        return NONE
+    if rules.concludes_none is not None and len(body.split()) <= 50 and rules.concludes_none.search(body):
         return NONE
     return ADDRESSED
 
@@ -349,6 +376,26 @@ _STRONG = {
 }
 
 
+V1_JUDGING = Judging(reason_max_words=60, contrast=_CONTRAST)
+_V1_ELSEWHERE = {key: regex[0] for key, regex in _ELSEWHERE_RE.items()}
+_V1_STRONG = {key: regex[0] for key, regex in _STRONG.items()}
+
+
+def rules_of(item: Item) -> Rules:
+    """The item's prefill rules: the template's (v2+), else the rules v1 was measured with."""
+    if item.rules is not None:
+        if item.rules.elsewhere is None and item.keywords:
+            return replace(item.rules, elsewhere=_combined_keywords(item)[0])
+        return item.rules
+    return Rules(
+        elsewhere=_V1_ELSEWHERE.get(item.key) or (_combined_keywords(item) or (None,))[0],
+        strong=_V1_STRONG.get(item.key),
+        none_is_final=item.key in _NONE_IS_FINAL,
+        must_mention=_CONFIG_MENTION if item.key in _MUST_MENTION else None,
+        skip_sentence=_SKIP_SENTENCE.get(item.key),
+    )
+
+
 def _dedicated(item: Item, spec: SpecText) -> list[Section]:
     """Sections whose heading the template names for this item (outermost first)."""
     found = [s for s in spec.answering() if any(p.search(s.title) for p in item.sections)]
@@ -356,12 +403,15 @@ def _dedicated(item: Item, spec: SpecText) -> list[Section]:
     return [s for s in found if not any(o is not s and s.path[: len(o.path)] == o.path for o in found)]
 
 
-def _judge_sections(item: Item, spec: SpecText, sections: list[Section]) -> tuple[str, Evidence | None]:
+def _judge_sections(
+    item: Item, spec: SpecText, sections: list[Section], judging: Judging | None
+) -> tuple[str, Evidence | None]:
+    rules = rules_of(item)
     verdicts = []
     for sec in sections:
         text = spec.text_of(sec)
-        state = judge(text)
-        if state == ADDRESSED and item.key in _MUST_MENTION and not _CONFIG_MENTION.search(text):
+        state = judge(text, judging)
+        if state == ADDRESSED and rules.must_mention is not None and not rules.must_mention.search(text):
             state = NONE
         verdicts.append((state, sec, text))
     for wanted in (ADDRESSED, NONE, MISSING):
@@ -400,38 +450,75 @@ def _combined_keywords(item: Item) -> tuple[re.Pattern[str], ...]:
     return _KEYWORDS[key]
 
 
-def _elsewhere(item: Item, spec: SpecText, exclude: list[Section], *, strong: bool = False) -> Evidence | None:
-    patterns = _STRONG.get(item.key) if strong and item.key in _STRONG else _ELSEWHERE_RE.get(item.key)
-    if not patterns:
-        patterns = _combined_keywords(item)
+def find_phrase(
+    spec: SpecText,
+    pattern: re.Pattern[str],
+    judging: Judging | None,
+    *,
+    exclude: list[Section] = (),  # type: ignore[assignment]
+    skip: re.Pattern[str] | None = None,
+) -> Evidence | None:
+    """The first substantive sentence matching ``pattern`` in a section that describes the change."""
     excluded = {s.path for s in exclude}
-    skip = _SKIP_SENTENCE.get(item.key)
+    not_the_change = (judging.not_the_change if judging else None) or _NOT_THE_CHANGE
     for sec in spec.answering():
         if sec.path in excluded or any(sec.path[: len(e)] == e for e in excluded):
             continue
-        if any(_NOT_THE_CHANGE.match(part.strip()) for part in sec.path):
+        if any(not_the_change.match(part.strip()) for part in sec.path):
             continue
         # Case-insensitive regular expressions are slow in CPython; search the
         # lower-cased text with case-sensitive copies instead (same offsets).
         lowered = sec.text.lower()
         haystack = lowered if len(lowered) == len(sec.text) else None
-        for pattern in patterns:
-            finder = _lower_copy(pattern) if haystack is not None else pattern
-            for match in finder.finditer(haystack if haystack is not None else sec.text):
-                sentence = sentence_around(sec.text, match)
-                if skip is not None and skip.search(sentence):
-                    continue
-                if judge(sentence) == ADDRESSED and len(sentence.split()) >= 5:
-                    return Evidence(section=heading(sec), quote=sentence)
+        finder = _lower_copy(pattern) if haystack is not None else pattern
+        for match in finder.finditer(haystack if haystack is not None else sec.text):
+            sentence = sentence_around(sec.text, match)
+            if skip is not None and skip.search(sentence):
+                continue
+            if judging is not None and judging.negated is not None and _negated(sec.text, match, judging.negated):
+                continue
+            if judge(sentence, judging) == ADDRESSED and len(sentence.split()) >= 5:
+                return Evidence(section=heading(sec), quote=sentence)
     return None
 
 
-def judge_item(item: Item, spec: SpecText) -> ItemResult:
+def _negated(text: str, match: re.Match[str], negated: re.Pattern[str]) -> bool:
+    """Whether the few words just before ``match`` (same sentence) negate it: "no need to add a new policy"."""
+    before = text[max(0, match.start() - 40) : match.start()]
+    before = re.split(r"[.;:!?]\s", before)[-1]
+    return negated.search(before) is not None
+
+
+def _impacts(spec: SpecText, judging: Judging | None, rules: Rules) -> tuple[str, Evidence] | None:
+    """A spec lite's catch-all ":impacts:" field: "None", or commit-message flags ("DocImpact, ConfigImpact").
+
+    "None" answers every item with ``impacts: true``; a flag answers the item it names.
+    """
+    if judging is None or judging.impacts_sections is None:
+        return None
+    for sec in spec.answering():
+        if judging.impacts_sections.fullmatch(sec.title.strip()):
+            text = spec.text_of(sec)
+            flag = rules.impact_flags.search(text) if rules.impact_flags is not None else None
+            if flag is not None:
+                return ADDRESSED, Evidence(section=heading(sec), quote=sentence_around(text, flag))
+            if rules.impacts and judge(text, judging) == NONE:
+                return NONE, Evidence(section=heading(sec), quote=first_sentences(text))
+    return None
+
+
+def judge_item(item: Item, spec: SpecText, judging: Judging | None = None) -> ItemResult:
+    rules = rules_of(item)
     dedicated = _dedicated(item, spec)
-    state, evidence = _judge_sections(item, spec, dedicated) if dedicated else (MISSING, None)
-    if state == MISSING or (state == NONE and item.key not in _NONE_IS_FINAL):
-        explicit_none = state == NONE and evidence is not None and judge(evidence.quote) == NONE
-        found = _elsewhere(item, spec, dedicated, strong=explicit_none)
+    state, evidence = _judge_sections(item, spec, dedicated, judging) if dedicated else (MISSING, None)
+    if state == MISSING and (rules.impacts or rules.impact_flags is not None):
+        from_impacts = _impacts(spec, judging, rules)
+        if from_impacts is not None:
+            state, evidence = from_impacts
+    if state == MISSING or (state == NONE and not rules.none_is_final):
+        explicit_none = state == NONE and evidence is not None and judge(evidence.quote, judging) == NONE
+        pattern = (rules.strong or rules.elsewhere) if explicit_none else rules.elsewhere
+        found = find_phrase(spec, pattern, judging, exclude=dedicated, skip=rules.skip_sentence) if pattern else None
         if found is not None:
             state, evidence = ADDRESSED, found
     if evidence is None:
@@ -440,15 +527,21 @@ def judge_item(item: Item, spec: SpecText) -> ItemResult:
 
 
 def prefill(sections: Sequence[Section], template: Template) -> Prefill:
-    """Judge every item of ``template`` on the spec's sections, then cross-check."""
+    """Judge every item of ``template`` on the spec's sections, then cross-check and decide applicability."""
+    from portal.checklist.applicability import apply_applicability
     from portal.checklist.crosscheck import apply_crosschecks
 
-    spec = SpecText(list(sections))
-    results = [judge_item(item, spec) for item in template.items]
+    spec = SpecText(list(sections), ignored=template.judging.ignored_headings if template.judging else None)
+    results = [judge_item(item, spec, template.judging) for item in template.items]
     note = None
     if not any(r.state != MISSING for r in results):
         note = (
             "No recognisable sections: the spec has none of the headings this checklist looks for "
             "(e.g. 'Upgrade impact', 'Security impact'), so every item is missing. A reviewer can still answer them."
         )
-    return Prefill(template_version=template.version, items=tuple(apply_crosschecks(results, spec)), note=note)
+    checked = apply_crosschecks(results, spec)
+    return Prefill(
+        template_version=template.version,
+        items=tuple(apply_applicability(checked, spec, template)),
+        note=note,
+    )

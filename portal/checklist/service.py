@@ -76,6 +76,7 @@ def refresh_prefill(
     for item_result in result.items:
         evidence = item_result.evidence.to_dict() if item_result.evidence else None
         concerns = [c.to_dict() for c in item_result.concerns]
+        because = item_result.applies_because.to_dict() if item_result.applies_because else None
         previous = latest.get(item_result.key)
         if (
             previous is not None
@@ -84,6 +85,8 @@ def refresh_prefill(
             and previous.state == item_result.state
             and previous.evidence == evidence
             and previous.concerns == concerns
+            and previous.applies == item_result.applies
+            and previous.applies_because == because
         ):
             continue
         path, text = resting_text(tmpl.item(item_result.key), spec_text, evidence["section"] if evidence else "")
@@ -99,6 +102,8 @@ def refresh_prefill(
                 revision_id=revision.id,
                 section_path=path,
                 section_hash=digest(text),
+                applies=item_result.applies,
+                applies_because=because,
             )
         )
     if rows:

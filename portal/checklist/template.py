@@ -44,6 +44,40 @@ STABLE_KEYS = (
 )
 
 
+def _one_regex(patterns: list[str] | None) -> re.Pattern[str] | None:
+    """Several phrases as one case-insensitive alternation (a text is scanned once, not once per phrase)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Per-item prefill rules (template v2+): what counts as this item's answer outside its own section.
+
+    ``elsewhere``: phrases that answer the item anywhere in the spec when its
+    section is missing; ``strong``: the only phrases that overturn an explicit
+    "None" (default: ``elsewhere``); ``none_is_final``: a "None" in the item's
+    own section stands whatever the rest says; ``must_mention``: a substantive
+    own section that never mentions this counts as "none" (a shared section
+    such as "Other deployer impact"); ``skip_sentence``: sentences matching
+    this never count (deprecation warnings are not monitoring); ``impacts``:
+    a catch-all "impacts" answer (spec lite) of "None" answers this item;
+    ``applies``: phrases that make the item apply to the spec, with the reason shown.
+    """
+
+    elsewhere: re.Pattern[str] | None = None
+    strong: re.Pattern[str] | None = None
+    none_is_final: bool = False
+    must_mention: re.Pattern[str] | None = None
+    skip_sentence: re.Pattern[str] | None = None
+    impacts: bool = False
+    impact_flags: re.Pattern[str] | None = None  # a spec lite's ":impacts: DocImpact, …" flag for this item
+    applies: tuple[tuple[re.Pattern[str], str], ...] = ()
+    applies_by_default: bool = True
+    not_applicable_because: str = ""
+
+
 @dataclass(frozen=True)
 class Item:
     key: str
@@ -54,6 +88,23 @@ class Item:
     required: bool
     sections: tuple[re.Pattern[str], ...]
     keywords: tuple[re.Pattern[str], ...]
+    rules: Rules | None = None  # None: a v1 template, the prefill's built-in v1 rules apply
+
+
+@dataclass(frozen=True)
+class Judging:
+    """Template-wide judging rules (v2+): how a "None" that goes on is read, which sections never answer."""
+
+    reason_max_words: int = 60
+    contrast_opens_sentence: bool = False  # v1 only looked at the four words after "None"
+    contrast: re.Pattern[str] | None = None  # a sentence after "None" opening with this: an impact after all
+    continues: re.Pattern[str] | None = None  # "None. The following were considered:" goes on
+    concludes_none: re.Pattern[str] | None = None  # a short section ending "…doesn't put X in more danger"
+    ignored_headings: re.Pattern[str] | None = None
+    not_the_change: re.Pattern[str] | None = None
+    impacts_sections: re.Pattern[str] | None = None
+    negated: re.Pattern[str] | None = None  # just before a phrase found elsewhere: it does not count
+    boilerplate: re.Pattern[str] | None = None  # a section starting with a template's own prompt says nothing
 
 
 @dataclass(frozen=True)
@@ -70,6 +121,7 @@ class Template:
     title: str
     areas: tuple[Area, ...]
     source: dict[str, Any]
+    judging: Judging | None = None  # None: a v1 template
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -107,6 +159,7 @@ def parse_template(data: dict[str, Any]) -> Template:
                 if not raw.get(field):
                     raise ValueError(f"item {key} has no {field}")
             hints = raw.get("prefill") or {}
+            rules = _rules(hints) if version >= 2 else None
             items.append(
                 Item(
                     key=key,
@@ -117,6 +170,7 @@ def parse_template(data: dict[str, Any]) -> Template:
                     required=bool(raw.get("required", True)) or key in STABLE_KEYS,
                     sections=tuple(re.compile(p, re.I) for p in hints.get("sections", [])),
                     keywords=tuple(re.compile(p, re.I) for p in hints.get("keywords", [])),
+                    rules=rules,
                 )
             )
         areas.append(Area(key=area_key, title=area.get("title", area_key), items=tuple(items)))
@@ -129,6 +183,45 @@ def parse_template(data: dict[str, Any]) -> Template:
         title=data.get("title", ""),
         areas=tuple(areas),
         source=data,
+        judging=_judging(data.get("judging") or {}) if version >= 2 else None,
+    )
+
+
+def _rules(hints: dict[str, Any]) -> Rules:
+    applies = []
+    for entry in (hints.get("applies") or {}).get("when", []):
+        if not entry.get("because") or not entry.get("phrases"):
+            raise ValueError("each 'applies: when:' entry needs 'phrases' and 'because'")
+        pattern = _one_regex(entry["phrases"])
+        assert pattern is not None
+        applies.append((pattern, str(entry["because"])))
+    applicability = hints.get("applies") or {}
+    return Rules(
+        elsewhere=_one_regex(hints.get("elsewhere")),
+        strong=_one_regex(hints.get("strong")),
+        none_is_final=bool(hints.get("none_is_final", False)),
+        must_mention=_one_regex(hints.get("must_mention")),
+        skip_sentence=_one_regex(hints.get("skip_sentence")),
+        impacts=bool(hints.get("impacts", False)),
+        impact_flags=_one_regex([rf"\b{flag}\b" for flag in hints.get("impact_flags") or []]),
+        applies=tuple(applies),
+        applies_by_default=bool(applicability.get("by_default", True)),
+        not_applicable_because=str(applicability.get("otherwise", "")),
+    )
+
+
+def _judging(raw: dict[str, Any]) -> Judging:
+    return Judging(
+        reason_max_words=int(raw.get("none_reason_max_words", 60)),
+        contrast_opens_sentence=True,
+        contrast=_one_regex(raw.get("contrast")),
+        continues=_one_regex(raw.get("none_continues")),
+        concludes_none=_one_regex(raw.get("concludes_none")),
+        ignored_headings=_one_regex(raw.get("ignored_headings")),
+        not_the_change=_one_regex(raw.get("not_the_change")),
+        impacts_sections=_one_regex(raw.get("impacts_sections")),
+        negated=_one_regex(raw.get("negated")),
+        boilerplate=_one_regex(raw.get("boilerplate")),
     )
 
 

@@ -57,13 +57,25 @@ class ItemView:
     answered_at: datetime | None
     prefill_state: str | None
     required: bool = True
+    prefill_applies: bool = True  # what the prefill decided (True before template v2)
+    applies_because: dict[str, str] | None = None  # why it applies, or why not
+    resolved_concerns: list[dict[str, object]] = field(default_factory=list)  # found by the prefill, answered since
     stale: bool = False
     diff: list[str] = field(default_factory=list)
     history: list[AnswerView] = field(default_factory=list)
 
     @property
+    def applies(self) -> bool:
+        """Whether the item applies to the spec: the prefill's decision until a reviewer answers (``n/a`` or not)."""
+        if self.confirmed:
+            return self.state != "n/a"
+        return self.prefill_applies
+
+    @property
     def is_gap(self) -> bool:
-        """Missing or concern; an optional item only once a reviewer says so (or a cross-check does)."""
+        """Missing or concern where the item applies; optional items only once a reviewer (or a cross-check) says so."""
+        if not self.applies:
+            return False
         if not self.confirmed and self.concerns:
             return True
         if self.state not in GAP_STATES:
@@ -72,7 +84,9 @@ class ItemView:
 
     @property
     def counts(self) -> bool:
-        """Whether the item counts in the score: required, or optional but answered."""
+        """Whether the item counts in the score: it applies, and is required, or optional but answered."""
+        if not self.applies:
+            return False
         return self.required or self.confirmed or self.state not in GAP_STATES
 
 
@@ -174,11 +188,15 @@ def _item_view(
         confirmed=bool(reviewed),
         note=current.note if current and reviewed else "",
         evidence=(latest_prefill.evidence if latest_prefill else None),
-        concerns=list(latest_prefill.concerns) if latest_prefill else [],
+        # A reviewer's answer resolves the prefill's concerns: they stay visible, as resolved.
+        concerns=list(latest_prefill.concerns) if latest_prefill and not reviewed else [],
+        resolved_concerns=list(latest_prefill.concerns) if latest_prefill and reviewed else [],
         answered_by=who,
         answered_at=current.created_at if current else None,
         prefill_state=latest_prefill.state if latest_prefill else None,
         required=item.required,
+        prefill_applies=latest_prefill.applies is not False if latest_prefill else True,
+        applies_because=latest_prefill.applies_because if latest_prefill else None,
         history=[
             AnswerView(
                 id=r.id,

@@ -24,9 +24,11 @@ def import_group() -> None:
 @click.option(
     "--project", "project_name", required=True, help="Project the specs belong to (see `portal projects list`)."
 )
+@click.option("--verbose", "-v", is_flag=True, help="Also list each file that is not a spec (templates, index "
+              "files, placeholders, redirect stubs) with the reason it was skipped.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @pass_context
-def specs(ctx: Context, project_name: str, directory: Path) -> None:
+def specs(ctx: Context, project_name: str, directory: Path, verbose: bool) -> None:
     """Import a specs tree laid out like the OpenStack specs repos (idempotent: re-run any time).
 
     DIRECTORY is the repository checkout (or its specs/ folder), e.g. a clone
@@ -42,6 +44,9 @@ def specs(ctx: Context, project_name: str, directory: Path) -> None:
     # File names and reasons come from the checkout: escaped, so they cannot drive the terminal.
     for path, reason in report.skipped:
         click.echo(f"skipped {shown(path)}: {shown(reason)}")
+    if verbose:
+        for path, why in report.not_specs:
+            click.echo(f"not a spec ({why}): {shown(path)}")
     for path, reason in report.failures:
         click.secho(f"FAILED  {shown(path)}: {shown(reason)}", fg="yellow")
     click.echo(f"Imported specs into {shown(project_name)}: {report.summary()}.")

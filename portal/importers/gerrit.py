@@ -32,11 +32,11 @@ import httpx
 from portal import net
 from portal.errors import RemoteRequestFailed
 from portal.settings import Settings
+from portal.specs.layout import name_skip_reason
 
 XSSI_PREFIX = ")]}'"
 QUERY_OPTIONS = ("CURRENT_REVISION", "CURRENT_FILES", "DETAILED_ACCOUNTS", "DETAILED_LABELS", "MESSAGES")
 STATUSES = frozenset({"NEW", "MERGED", "ABANDONED"})
-SPEC_SKIPPED_NAMES = frozenset({"index.rst", "readme.rst", "template.rst"})
 CODE_QUERY_OPTIONS = ("CURRENT_REVISION", "CURRENT_COMMIT", "DETAILED_ACCOUNTS")
 IMPLEMENTS_RE = re.compile(r"^\s*(Partially[- ])?Implements:?\s+(?:blueprint|bp)[\s:]+(\S+)", re.I | re.M)
 ADVICE = "Check PORTAL_GERRIT_URL (or --url) and the project's Gerrit repository, then run the same command again."
@@ -195,7 +195,7 @@ def is_spec_path(path: str) -> bool:
     name = parts[-1].lower() if parts else ""
     return (
         len(parts) >= 2 and parts[0] == "specs" and name.endswith(".rst")
-        and name not in SPEC_SKIPPED_NAMES and not name.endswith("-template.rst")
+        and name_skip_reason(name) is None  # the tree importer's rule: no templates, index files, placeholders
     )
 
 

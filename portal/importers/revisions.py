@@ -57,6 +57,11 @@ class IncomingRevision:
     change_number: int | None = None  # Gerrit only
     blueprint: str | None = None  # the blueprint name the source knows (topic bp/<name>); the text's link wins
     uploaded_at: datetime | None = None  # when the source made this version (a Gerrit patch set's upload time)
+    name: str | None = None  # the fallback spec name, when not the file's stem
+    deliverable: str | None = None  # from the tree's layout (portal.specs.layout)
+    grouping: str | None = None
+    created_at: datetime | None = None  # when the source first had this document (git history, mtime)
+    changed_at: datetime | None = None  # when the source last changed it
 
     @property
     def key(self) -> RevisionKey:
@@ -64,7 +69,7 @@ class IncomingRevision:
 
     @property
     def file_name(self) -> str:
-        return PurePosixPath(self.path).stem
+        return self.name or PurePosixPath(self.path).stem
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,10 @@ def receive_revision(
         change_number=incoming.change_number,
         blueprint_hint=incoming.blueprint,
         uploaded_at=incoming.uploaded_at,
+        deliverable=incoming.deliverable,
+        grouping=incoming.grouping,
+        created_at=incoming.created_at,
+        changed_at=incoming.changed_at,
     )
     project = incoming.project
     try:

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import now
@@ -82,6 +82,10 @@ class ChecklistAnswer(Base):
     # text hash at the revision: what staleness is judged against.
     section_path: Mapped[list[Any]] = mapped_column(default=list)
     section_hash: Mapped[str | None] = mapped_column(String(64))
+    # Whether the item applies to the spec (prefill rows; None: applies, as before v2)
+    # and why, or why not: {"section", "quote"}.
+    applies: Mapped[bool | None] = mapped_column(Boolean)
+    applies_because: Mapped[dict[str, Any] | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 

@@ -31,6 +31,8 @@ class SpecState(StrEnum):
     IMPLEMENTED = "implemented"
     BACKLOG = "backlog"
     ABANDONED = "abandoned"
+    NOT_IMPLEMENTED = "not_implemented"  # targeted at a release, not done (not-implemented/, unimplemented/)
+    RETIRED = "retired"  # withdrawn or archived (retired/, archive/)
 
 
 class RevisionSource(StrEnum):
@@ -74,6 +76,14 @@ class Spec(Base):
     # project page sorts and filters in SQL.
     release_rank: Mapped[int] = mapped_column(Integer, default=0)
     blueprint_url: Mapped[str | None] = mapped_column(String(500))
+    # From the specs tree's layout (portal.specs.layout): the deliverable folder
+    # (glance_store, python-glanceclient) and a grouping (release independent, ongoing…).
+    deliverable: Mapped[str | None] = mapped_column(String(100))
+    grouping: Mapped[str | None] = mapped_column(String(64))
+    # When the document was written and last changed (its file's git history, or
+    # mtime); ``created_at`` is when BOB first imported it.
+    doc_created_at: Mapped[datetime | None]
+    doc_changed_at: Mapped[datetime | None]
 
     # Launchpad blueprint fields, when the spec has a blueprint.
     lp_title: Mapped[str | None] = mapped_column(String(300))
@@ -148,7 +158,10 @@ class SpecRevision(Base):
     patch_set: Mapped[int | None]
     change_number: Mapped[int | None]  # the Gerrit change the patch set belongs to
     uploaded_at: Mapped[datetime | None]  # Gerrit's upload time of the patch set (created_at: when BOB stored it)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    deliverable: Mapped[str | None] = mapped_column(String(100))
+    grouping: Mapped[str | None] = mapped_column(String(64))
+    changed_at: Mapped[datetime | None]  # when the source changed this text (git commit, file mtime)
+    created_at: Mapped[datetime] = mapped_column(default=now)  # when BOB stored it
 
     spec: Mapped[Spec] = relationship(back_populates="revisions", lazy="raise")
 

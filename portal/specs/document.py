@@ -354,7 +354,7 @@ def _parse_text(text: str, time_budget: float = PARSE_TIME_BUDGET_SECONDS) -> Pa
             problems = tuple(_problems(doctree))
             _keep_unknown_blocks(doctree)
             title_section, level_one = _top_sections(doctree)
-            sections = tuple(_walk_sections(level_one, ()))
+            sections = tuple(_walk_sections(level_one, ())) or _field_sections(title_section)
             writer = docutils.writers.html5_polyglot.Writer()
             docutils.core.publish_from_doctree(doctree, writer=writer, settings=_docutils_settings())
             body = writer.parts["body"]
@@ -420,6 +420,25 @@ def _walk_sections(sections: list[nodes.section], parent: tuple[str, ...]) -> It
         yield from _walk_sections([c for c in sec.children if isinstance(c, nodes.section)], path)
 
 
+def _field_sections(title_section: nodes.section | None) -> tuple[Section, ...]:
+    """A "spec lite" (glance, manila) has no sections, only a field list (:problem:, :solution:, :impacts:…).
+
+    Each field becomes a section named after it, so the checklist prefill and
+    the page can read those answers like any other section.
+    """
+    if title_section is None:
+        return ()
+    found: list[Section] = []
+    for field_list in (c for c in _own_children(title_section) if isinstance(c, nodes.field_list)):
+        for entry in field_list.children:
+            if isinstance(entry, nodes.field) and len(entry.children) == 2:
+                name = _clean(entry[0].astext()).strip()
+                text = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", entry[1].astext().strip())
+                if name:
+                    found.append(Section(path=(name,), anchor="", text=text))
+    return tuple(found)
+
+
 def _find_blueprint(intro: list[nodes.Node]) -> BlueprintLink | None:
     """The Launchpad link under the title: a bare URL line or an RST link."""
     for node in intro:
@@ -451,7 +470,8 @@ def _summary(intro: list[nodes.Node], sections: tuple[Section, ...]) -> str:
         if text.endswith(":") and following is not None and _links_blueprint(following):
             continue
         return _shorten(text)
-    for sec in sections:
+    # A spec lite's ":problem:" field says what the spec is about; ":project:" does not.
+    for sec in sorted(sections, key=lambda sec: sec.title.lower() != "problem"):
         first = sec.text.split("\n\n", 1)[0]
         if first.strip():
             return _shorten(_clean(first))

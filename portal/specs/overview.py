@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, text
+from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from portal.models import Event, Project, Spec, User
-from portal.specs.releases import release_rank
+from portal.models import Event, EventKind, Project, Spec, User
+from portal.specs.releases import release_sort_key
 
 
 @dataclass
@@ -45,17 +45,28 @@ class ActivityItem:
     count: int = 1  # consecutive events of the same kind on the same spec, shown as one line
 
 
+# What an import run writes per spec; the run's own import.finished entry stands for them in the feed.
+_IMPORT_DETAIL_KINDS = {
+    EventKind.SPEC_CREATED, EventKind.SPEC_REVISED, EventKind.SPEC_STATE_CHANGED,
+    EventKind.CHECKLIST_REFRESHED, EventKind.CHECKLIST_STALE,
+}
+
+
 def recent_activity(session: Session, *, project_id: int | None = None, limit: int = 15) -> list[ActivityItem]:
     """Newest events with the names they refer to, in one query.
 
     A run of events of one kind on one spec (an import of twenty comments)
     reads as one line with a count, so the feed shows what happened, not rows.
+    An import reads as its one ``import.finished`` line ("glance: 157 specs
+    imported"): backfill events (a first import) are left out, and the
+    per-spec events of a later run fold into the run's line.
     """
     stmt = (
         select(Event, Project.name, Spec.name, Spec.title, User.username)
         .outerjoin(Project, Project.id == Event.project_id)
         .outerjoin(Spec, Spec.id == Event.spec_id)
         .outerjoin(User, User.id == Event.actor_id)
+        .where(or_(Event.backfill.is_(false()), Event.kind == EventKind.IMPORT_FINISHED))
         .order_by(Event.id.desc())
         .limit(limit * 10)
     )
@@ -65,6 +76,10 @@ def recent_activity(session: Session, *, project_id: int | None = None, limit: i
     for row in session.execute(stmt):
         item = ActivityItem(*row)
         last = items[-1] if items else None
+        if last is not None and last.event.kind == EventKind.IMPORT_FINISHED \
+                and item.event.kind in _IMPORT_DETAIL_KINDS and item.event.project_id == last.event.project_id \
+                and item.event.actor_id == last.event.actor_id:
+            continue
         if last is not None and last.event.kind == item.event.kind and last.event.spec_id == item.event.spec_id \
                 and item.event.spec_id is not None:
             last.count += 1
@@ -94,4 +109,4 @@ _RELEASES = text(
 def releases_of(session: Session, project_id: int) -> list[str]:
     """The project's releases, newest first (for the filter menu)."""
     names = session.scalars(_RELEASES, {"project_id": project_id}).all()
-    return sorted((n for n in names if n), key=lambda n: (release_rank(n), n), reverse=True)
+    return sorted((n for n in names if n), key=release_sort_key, reverse=True)

@@ -46,7 +46,9 @@ _STATE_PRIORITY = {
     SpecState.APPROVED.value: 3,
     SpecState.PROPOSED.value: 2,
     SpecState.BACKLOG.value: 1,
+    SpecState.NOT_IMPLEMENTED.value: 1,
     SpecState.ABANDONED.value: 0,
+    SpecState.RETIRED.value: 0,
 }
 
 
@@ -121,6 +123,10 @@ class SpecFile:
     change_number: int | None = None
     blueprint_hint: str | None = None  # the name the source gives (Gerrit topic bp/<name>)
     uploaded_at: datetime | None = None  # when the source says this version was made (a Gerrit patch set's upload)
+    deliverable: str | None = None
+    grouping: str | None = None
+    created_at: datetime | None = None  # the source's own dates (git history, mtime); None: unknown
+    changed_at: datetime | None = None
 
     @property
     def spec_name(self) -> str:
@@ -172,12 +178,15 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
         blueprint_url=parsed.blueprint.url if parsed.blueprint else None,
         parse_error=parsed.error,
         uploaded_at=item.uploaded_at,
+        deliverable=item.deliverable,
+        grouping=item.grouping,
+        changed_at=item.changed_at,
     )
     session.add(revision)
     session.flush()
     revisions.append(revision)
     _mirror_current(spec, revisions, summary=parsed.summary if _current(revisions) is revision else None)
-    spec.last_activity_at = now()
+    _record_document_dates(spec, item, created=created)
     events.record(
         session,
         events.EventKind.SPEC_CREATED if created else events.EventKind.SPEC_REVISED,
@@ -194,6 +203,21 @@ def upsert_spec_file(session: Session, actor: User | None, project: Project, ite
         **_patch_set_field(created, item.patch_set),
     )
     return "created" if created else "updated"
+
+
+def _record_document_dates(spec: Spec, item: SpecFile, *, created: bool) -> None:
+    """The document's own dates, so a 2015 spec does not look new because it was imported today.
+
+    A Gerrit patch set counts from its upload time; without any date from the
+    source, the change happened now.
+    """
+    changed = item.changed_at or item.uploaded_at or now()
+    if item.created_at is not None and (spec.doc_created_at is None or item.created_at < spec.doc_created_at):
+        spec.doc_created_at = item.created_at
+    if item.changed_at is not None and (spec.doc_changed_at is None or item.changed_at > spec.doc_changed_at):
+        spec.doc_changed_at = item.changed_at
+    if created or changed > spec.last_activity_at:
+        spec.last_activity_at = changed
 
 
 def _patch_set_field(created: bool, patch_set: int | None) -> dict[str, Any]:
@@ -227,6 +251,9 @@ def _mirror_current(spec: Spec, revisions: list[SpecRevision], *, summary: str |
     spec.release_rank = current.release_rank
     spec.state = current.state
     spec.blueprint_url = current.blueprint_url or spec.blueprint_url
+    # A Gerrit patch set knows no layout of its own: the tree's placement stays.
+    spec.deliverable = current.deliverable or spec.deliverable
+    spec.grouping = current.grouping or spec.grouping
     if summary is not None:
         spec.summary = summary
 

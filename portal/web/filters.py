@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from portal.checklist.views import Gap
 from portal.clock import as_utc, now
 from portal.events.labels import label_for
+from portal.specs.releases import version_series
 
 
 def _zone() -> ZoneInfo:
@@ -115,7 +116,16 @@ def safe_url(value: str | None) -> str | None:
     return text if scheme in LINK_SCHEMES else None
 
 
+def release_label(release: str | None) -> str:
+    """A release as shown: a deliverable's own version carries its OpenStack series (``15.1 (victoria)``)."""
+    if not release:
+        return ""
+    series = version_series(release)
+    return f"{release} ({series})" if series else release
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(release_label, "release_label")
     app.add_template_filter(local_datetime, "datetime")
     app.add_template_filter(local_date, "date")
     app.add_template_filter(time_tag, "time_tag")

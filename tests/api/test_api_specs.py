@@ -22,7 +22,7 @@ from tests.support.factories import spec_rst
 from tests.support.openapi_check import ValidatingClient
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-ALL_STATES = "proposed, approved, implemented, backlog, abandoned"
+ALL_STATES = "proposed, approved, implemented, backlog, abandoned, not_implemented, retired"
 
 
 def query_of(url: str) -> dict[str, str]:

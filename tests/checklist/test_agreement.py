@@ -1,18 +1,22 @@
 """The prefill agrees with the hand labels in tests/checklist_labels/ (a regression floor).
 
-The figures per item key are printed by bench/checklist_agreement.py and
-reported in docs/checklist.md; this test fails if a change makes the
-prefill worse than what was measured when the rules were written.
+The figures per project and item key are printed by
+bench/checklist_agreement.py and reported in docs/checklist.md; this test
+fails if a change makes the prefill worse than what was measured when the
+rules of the newest template were written. The floors are the measured
+figures rounded down, not the targets of the issue (docs/checklist.md says
+where the targets are missed and why).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
-import yaml
+import pytest
 
 from portal.checklist import template
-from portal.checklist.agreement import Agreement, is_held_out
+from portal.checklist.agreement import Agreement, is_held_out, load_labels
 from portal.checklist.prefill import prefill
 from portal.specs.document import parse_spec
 from tests.conftest import corpus_or_skip
@@ -26,34 +30,66 @@ RULES = {
     "service_without_ha",
     "api_without_monitoring",
 }
+NEW_TREES = ("glance", "manila", "designate")
 
 
 def test_labels_are_complete_and_well_formed() -> None:
-    files = sorted(LABELS.glob("*.yaml"))
-    assert len(files) >= 30
-    for path in files:
-        label = yaml.safe_load(path.read_text())
-        assert path.name == label["file"].replace("/", "__").replace(".rst", ".yaml")
-        assert set(label["items"]) == set(template.STABLE_KEYS), path.name
-        for key, value in label["items"].items():
-            assert value["state"] in STATES, (path.name, key)
-            assert value["why"].strip(), (path.name, key)
-        for concern in label.get("concerns") or []:
-            assert concern["rule"] in RULES, path.name
+    labels = load_labels(LABELS)
+    per_project: dict[str, int] = defaultdict(int)
+    for label in labels:
+        per_project[label.project] += 1
+        prefix = "" if label.tree == "nova-specs" else f"{label.tree}__"
+        name = prefix + label.file.replace("/", "__").replace(".rst", ".yaml")
+        assert (LABELS / name).is_file(), name
+        assert set(label.data["items"]) == set(template.STABLE_KEYS), name
+        for key, value in label.data["items"].items():
+            assert value["state"] in STATES, (name, key)
+            assert value["why"].strip(), (name, key)
+        for concern in label.data.get("concerns") or []:
+            assert concern["rule"] in RULES, name
+    assert per_project["nova"] >= 60
+    for project in NEW_TREES:
+        assert per_project[project] >= 15, per_project
+    held_out = [label for label in labels if label.project in NEW_TREES and label.held_out]
+    assert len(held_out) >= 45
+
+
+def test_held_out_choice_is_by_hash_of_the_corpus_path() -> None:
+    """The same rule for every tree: three quarters, by the first hex digit of sha1(tree/file)."""
+    assert is_held_out("glance-specs/specs/zed/approved/glance/duplicate-downloads.rst") in (True, False)
+    paths = [label.corpus_path for label in load_labels(LABELS)]
+    share = sum(map(is_held_out, paths)) / len(paths)
+    assert 0.6 < share < 0.9
+
+
+def _agreements(corpus_root: Path) -> dict[tuple[str, str], Agreement]:
+    parts: dict[tuple[str, str], Agreement] = defaultdict(Agreement)
+    tmpl = template.latest()
+    for label in load_labels(LABELS):
+        path = corpus_root / label.tree / label.file
+        if not path.is_file():
+            pytest.skip(f"{label.tree} corpus not found under {corpus_root} (../shared is not part of this checkout)")
+        result = prefill(parse_spec(path.read_text(encoding="utf-8")).sections, tmpl)
+        split = "held-out" if label.held_out else "tuning"
+        for project in (label.project, "pooled" if label.project in NEW_TREES else ""):
+            if project:
+                parts[(project, split)].add(label.corpus_path, label.data, result)
+                parts[(project, "all")].add(label.corpus_path, label.data, result)
+    return parts
 
 
 def test_prefill_agrees_with_the_hand_labels() -> None:
-    corpus = corpus_or_skip()
-    everything, held_out = Agreement(), Agreement()
-    tmpl = template.latest()
-    for path in sorted(LABELS.glob("*.yaml")):
-        label = yaml.safe_load(path.read_text())
-        result = prefill(parse_spec((corpus / label["file"]).read_text()).sections, tmpl)
-        everything.add(label["file"], label, result)
-        if is_held_out(label["file"]):
-            held_out.add(label["file"], label, result)
-    report = everything.report("all") + "\n" + held_out.report("held-out")
-    assert everything.rate() >= 0.94, report
-    assert held_out.rate() >= 0.93, report
+    parts = _agreements(corpus_or_skip().parent)
+    report = "\n".join(a.report(f"{p} {s}") for (p, s), a in sorted(parts.items()))
+    assert parts[("nova", "all")].rate() >= 0.95, report
+    assert parts[("pooled", "held-out")].rate() >= FLOOR_POOLED_HELD_OUT, report
+    for project in NEW_TREES:
+        assert parts[(project, "held-out")].rate() >= FLOOR_PER_PROJECT_HELD_OUT, report
     for key in template.STABLE_KEYS:
-        assert everything.rate(key) >= 0.85, report
+        assert parts[("nova", "all")].rate(key) >= 0.85, report
+        assert parts[("pooled", "all")].rate(key) >= 0.75, report
+
+
+# Measured with template v2 (docs/checklist.md), rounded down.
+FLOOR_POOLED_HELD_OUT = 0.90
+FLOOR_PER_PROJECT_HELD_OUT = 0.86

@@ -86,7 +86,7 @@ def test_a_reviewer_answers_an_item_and_sees_it_confirmed(client, db, drain, mak
     )
     text = text_of(response.get_data(as_text=True))
     assert response.status_code == 200
-    assert "Saved: “upgrade” is now concern." in text
+    assert "Saved: “Upgrade” is now concern." in text, text[text.find("Upgrade"):][:600]
     assert "Ask for an online migration plan." in text
     assert "by Rita R" in text
     rows = list(

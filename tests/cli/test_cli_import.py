@@ -108,7 +108,9 @@ def test_import_the_corpus_then_re_run(ready: Run) -> None:
     first = ready("import", "specs", "--project", "nova", str(corpus))
 
     assert first.exit_code == 0, first.output
-    assert first.stdout == "Imported specs into nova: 61 created, 3 updated, 0 unchanged, 0 failed.\n"
+    assert first.stdout == (
+        "Imported specs into nova: 61 created, 3 updated, 0 unchanged, 0 failed; not specs, skipped: 27 template.\n"
+    )
     progress = first.stderr.splitlines()
     assert progress[0].startswith("[1/64] specs/")
     assert progress[-1].startswith("[64/64] specs/")
@@ -118,7 +120,9 @@ def test_import_the_corpus_then_re_run(ready: Run) -> None:
 
     again = ready("import", "specs", "--project", "nova", str(corpus / "specs"))
     assert again.exit_code == 0
-    assert again.stdout == "Imported specs into nova: 0 created, 0 updated, 64 unchanged, 0 failed.\n"
+    assert again.stdout == (
+        "Imported specs into nova: 0 created, 0 updated, 64 unchanged, 0 failed; not specs, skipped: 27 template.\n"
+    )
 
 
 def test_import_with_bad_files_lists_them_and_exits_1(ready: Run, corpus: Path) -> None:
@@ -140,7 +144,9 @@ def test_import_with_bad_files_lists_them_and_exits_1(ready: Run, corpus: Path) 
     assert failed[0].startswith("FAILED  specs/2025.2/approved/broken.rst: kept as plain text: line ")
     assert failed[1].startswith("FAILED  specs/2025.2/approved/latin1.rst: not UTF-8 text")
     # The broken file is stored as plain text but counted as failed until it is fixed.
-    assert "Imported specs into nova: 61 created, 3 updated, 0 unchanged, 2 failed." in lines
+    assert (
+        "Imported specs into nova: 61 created, 3 updated, 0 unchanged, 2 failed; not specs, skipped: 27 template."
+    ) in lines
     assert lines[-1] == (
         "Files that failed are listed above; fix them and re-run the same command (nothing is duplicated)."
     )
@@ -149,7 +155,9 @@ def test_import_with_bad_files_lists_them_and_exits_1(ready: Run, corpus: Path) 
 
     (approved / "latin1.rst").write_text(spec_rst("Café", "latin1"))
     fixed = ready("import", "specs", "--project", "nova", str(corpus))
-    assert "Imported specs into nova: 1 created, 0 updated, 64 unchanged, 1 failed." in fixed.stdout
+    assert (
+        "Imported specs into nova: 1 created, 0 updated, 64 unchanged, 1 failed; not specs, skipped: 27 template."
+    ) in fixed.stdout
 
 
 def test_import_into_an_unknown_project_names_the_known_ones(ready: Run, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from tests.support.factories import spec_rst
 from tests.support.html import text_of
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-ALL_STATES = "proposed, approved, implemented, backlog, abandoned"
+ALL_STATES = "proposed, approved, implemented, backlog, abandoned, not_implemented, retired"
 
 
 # --- reading pages ------------------------------------------------------------
