@@ -19,7 +19,7 @@ from portal.models.checklists import (
     ChecklistTemplate,
     GapKind,
 )
-from portal.models.discussion import Comment, CommentSource
+from portal.models.discussion import Comment, CommentEdit, CommentSource
 from portal.models.projects import Project, ProjectAlias, ProjectSource, SourceKind
 from portal.models.specs import (
     GerritChange,
@@ -31,9 +31,23 @@ from portal.models.specs import (
     SpecRevision,
     SpecState,
 )
+from portal.models.votes import (
+    AckKind,
+    Acknowledgement,
+    DeploymentProfile,
+    DeploymentTool,
+    HypervisorBand,
+    Priority,
+    ProjectBand,
+    Vote,
+    VoteAction,
+    VoteHistory,
+)
 
 __all__ = [
     "ANSWER_STATES",
+    "AckKind",
+    "Acknowledgement",
     "AnswerSource",
     "AnswerState",
     "ApiToken",
@@ -44,7 +58,10 @@ __all__ = [
     "ChecklistSummary",
     "ChecklistTemplate",
     "Comment",
+    "CommentEdit",
     "CommentSource",
+    "DeploymentProfile",
+    "DeploymentTool",
     "Event",
     "EventCursor",
     "EventKind",
@@ -53,10 +70,13 @@ __all__ = [
     "GerritChangeSpec",
     "ImplementationChange",
     "GerritStatus",
+    "HypervisorBand",
     "ImportRun",
     "LoginAttempt",
     "Project",
+    "Priority",
     "ProjectAlias",
+    "ProjectBand",
     "ProjectSource",
     "RevisionSource",
     "Role",
@@ -68,5 +88,8 @@ __all__ = [
     "SyncState",
     "User",
     "UserSession",
+    "Vote",
+    "VoteAction",
+    "VoteHistory",
     "project_ptls",
 ]
