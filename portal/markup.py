@@ -70,6 +70,17 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+# Comments (portal, Gerrit, Launchpad, links) are user-generated content: their links say so to search engines.
+_COMMENT_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    attributes=_ATTRIBUTES,
+    allowed_classes=_ALLOWED_CLASSES,
+    url_schemes=_SCHEMES,
+    link_rel="nofollow ugc noopener noreferrer",
+    strip_comments=True,
+)
+
+
 def sanitize_html(html: str) -> str:
     """Keep structure and links; drop scripts, styles, event handlers, images, odd URL schemes, foreign classes."""
     return _CLEANER.clean(html)  # an element whose every class was dropped keeps an empty ``class=""``: harmless
@@ -121,8 +132,8 @@ def _plain_paragraphs(text: str) -> str | None:
 
 
 def render_markdown(text: str) -> str:
-    """Markdown → sanitised HTML. Raw HTML in the source is escaped, never passed through."""
+    """Markdown → sanitised HTML, links ``rel="nofollow ugc"``. Raw HTML in the source is escaped, never passed."""
     plain = _plain_paragraphs(text)
     if plain is not None:
-        return sanitize_html(plain)
-    return sanitize_html(_markdown_converter().convert(text))
+        return _COMMENT_CLEANER.clean(plain)
+    return _COMMENT_CLEANER.clean(_markdown_converter().convert(text))

@@ -150,6 +150,23 @@ def can_acknowledge(actor: User | None, project: Project) -> Decision:
     return ALLOWED
 
 
+def can_see_vote_context(actor: User | None, project: Project) -> Decision:
+    """See each vote's voter, reason and deployment context (the voters list and its export).
+
+    For the PTLs of *this* project only; everyone else sees votes counted and
+    their context aggregated. A blocked PTL still reads.
+    """
+    refused = _account(actor, "see who voted")
+    if refused is not None:
+        return refused
+    if not is_ptl_of(actor, project):
+        return _deny(
+            f"Only the PTLs of {project.name} see each voter's reason and deployment context; "
+            "everyone sees the counts on the dashboard."
+        )
+    return ALLOWED
+
+
 # --- comments and moderation ----------------------------------------------------------------------
 
 
@@ -166,19 +183,23 @@ def can_moderate(actor: User | None, project: Project) -> Decision:
     )
 
 
+# Written in the portal by a signed-in user: a comment, or a link to an outside discussion with its summary.
+_WRITTEN_HERE = (CommentSource.PORTAL.value, CommentSource.LINK.value)
+
+
 def _own(actor: User, comment: Comment) -> bool:
-    return comment.source == CommentSource.PORTAL.value and comment.author_id == actor.id
+    return comment.source in _WRITTEN_HERE and comment.author_id is not None and comment.author_id == actor.id
 
 
 def can_edit_comment(actor: User | None, comment: Comment) -> Decision:
-    """Change a comment's text: only its author, only portal comments (others are edited at their source)."""
+    """Change a comment's text: only its author, only comments written here (others are edited at their source)."""
     refused = _poster(actor, "edit comments")
     if refused is not None:
         return refused
     assert actor is not None
     if comment.deleted_at is not None:
         return _deny("This comment was deleted; it can no longer be edited.")
-    if comment.source != CommentSource.PORTAL.value:
+    if comment.source not in _WRITTEN_HERE or comment.author_id is None:
         return _deny(f"This comment comes from {comment.source}; edit it there and it is updated at the next sync.")
     if not _own(actor, comment):
         return _deny("Only the author can edit a comment. Moderators can hide or delete it instead.")

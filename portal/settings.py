@@ -330,6 +330,20 @@ SPECS: tuple[SettingSpec, ...] = (
         "Window for counting failed logins. Default: 15.",
     ),
     SettingSpec(
+        "comment_rate_limit",
+        _int_between(1, 10_000),
+        "a whole number from 1 to 10000",
+        "Comments (and links to discussions) one user may post within comment_rate_window_minutes, counted "
+        "in the database so every worker shares the count; one more is refused with a 429 that says when "
+        "to try again. Default: 10.",
+    ),
+    SettingSpec(
+        "comment_rate_window_minutes",
+        _int_between(1, 24 * 60),
+        "a whole number of minutes from 1 to 1440 (one day)",
+        "Window for comment_rate_limit. Default: 10.",
+    ),
+    SettingSpec(
         "page_size",
         _int_between(1, MAX_PAGE_SIZE),
         f"a whole number from 1 to {MAX_PAGE_SIZE} (the API's per_page limit)",
@@ -568,6 +582,8 @@ class Settings:
     login_max_failures_per_account: int = 50
     login_max_failures_per_address: int = 20
     login_window_minutes: int = 15
+    comment_rate_limit: int = 10
+    comment_rate_window_minutes: int = 10
     page_size: int = 50
     base_url: str = ""
     log_level: str = "INFO"

@@ -17,7 +17,7 @@ a route. A rule whose route is gone fails too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,6 +28,7 @@ from werkzeug.test import TestResponse
 
 from portal.accounts import service as accounts
 from portal.checklist import template as checklist_template
+from portal.discussion import service as discussion
 from portal.models import ExternalIdentity, IdentityKind, Project, Role, Spec, User
 from tests.support.factories import login
 from tests.support.html import csrf_token
@@ -56,6 +57,8 @@ class World:
     token_ids: dict[str, int]
     csrf: dict[str, str]  # role -> the CSRF token of that browser's session
     identity_ids: dict[str, int]  # role (and "target") -> a linked OpenID Connect identity of that user
+    own_comment: dict[str, int] = field(default_factory=dict)  # role -> a comment that role's user wrote
+    others_comment: dict[str, int] = field(default_factory=dict)  # role -> a comment by ``target``, one each
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,17 @@ def target_args(world: World, role: str) -> dict[str, object]:
 
 def project_args(world: World, role: str) -> dict[str, object]:
     return {"project_name": world.project.name}
+
+
+def own_comment_args(world: World, role: str) -> dict[str, object]:
+    return {"comment_id": world.own_comment.get(role, world.others_comment[role])}
+
+
+def others_comment_args(world: World, role: str) -> dict[str, object]:
+    return {"comment_id": world.others_comment[role]}
+
+
+MODERATORS = frozenset({"ptl_here", "admin"})  # of this project's discussion
 
 
 def own_token(world: World, role: str) -> dict[str, object]:
@@ -124,6 +138,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ("admin.sign_in_test", "POST"): Rule(ADMINS, "can_manage_sign_in"),
     ("admin.unlink_identity", "POST"): Rule(ADMINS, "can_manage_sign_in", target_identity),
     ("admin.link_directory", "POST"): Rule(ADMINS, "can_manage_sign_in", target_args),
+    # The discussion: every active account posts; authors edit their own; moderators delete others' and hide.
+    ("comments.post", "POST"): Rule(SIGNED_IN, "can_comment", spec_args),
+    ("comments.post_link", "POST"): Rule(SIGNED_IN, "can_comment", spec_args),
+    ("comments.edit", "POST"): Rule(SIGNED_IN, "can_edit_comment (own comment)", own_comment_args),
+    ("comments.delete", "POST"): Rule(MODERATORS, "can_delete_comment (another's comment)", others_comment_args),
+    ("comments.hide", "POST"): Rule(MODERATORS, "can_hide_comment", others_comment_args),
+    ("comments.show", "POST"): Rule(MODERATORS, "can_hide_comment", others_comment_args),
+    ("api.post_comment", "POST"): Rule(SIGNED_IN, "can_comment", spec_args, api=True),
+    ("api.patch_comment", "PATCH"): Rule(SIGNED_IN, "can_edit_comment (own comment)", own_comment_args, api=True),
+    ("api.delete_comment", "DELETE"): Rule(MODERATORS, "can_delete_comment (another's comment)",
+                                           others_comment_args, api=True),
+    ("api.hide_comment", "POST"): Rule(MODERATORS, "can_hide_comment", others_comment_args, api=True),
+    # Votes: every active account that is not blocked; acknowledging is for this project's PTLs only.
+    ("votes.cast", "POST"): Rule(SIGNED_IN, "can_vote", spec_args),
+    ("votes.withdraw", "POST"): Rule(SIGNED_IN, "can_vote", spec_args),
+    ("votes.save_profile", "POST"): Rule(SIGNED_IN, "login_required (own deployment profile)"),
+    ("api.put_vote", "PUT"): Rule(SIGNED_IN, "can_vote", spec_args, api=True),
+    ("api.delete_vote", "DELETE"): Rule(SIGNED_IN, "can_vote", spec_args, api=True),
+    ("dashboard.acknowledge", "POST"): Rule(frozenset({"ptl_here"}), "can_acknowledge", spec_args),
 }
 
 
@@ -179,6 +212,8 @@ def world(app: Flask, db: Session, make_user, make_project, make_spec) -> World:
         tokens[role], token_ids[role] = secret, token.id
     # Each browser's CSRF token; the disabled user's is from before the account was disabled.
     csrf = {role: _csrf(client) for role, client in clients.items()}
+    own_comment = {role: discussion.add_comment(db, user, spec, f"By {role}").id for role, user in users.items()}
+    others_comment = {role: discussion.add_comment(db, target, spec, f"For {role}").id for role in ROLES}
     accounts.disable_user(db, None, users["disabled"])
     identity_ids = {}
     for role, user in [*users.items(), ("target", target)]:
@@ -192,6 +227,7 @@ def world(app: Flask, db: Session, make_user, make_project, make_spec) -> World:
         project=nova, other=cinder, spec=spec, target=target,
         item_key=checklist_template.latest().items[0].key,
         clients=clients, tokens=tokens, token_ids=token_ids, csrf=csrf, identity_ids=identity_ids,
+        own_comment=own_comment, others_comment=others_comment,
     )
 
 

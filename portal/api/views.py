@@ -11,6 +11,7 @@ import yaml
 from flask import Blueprint, Response, jsonify, request
 
 from portal.api import checklist as checklist_api
+from portal.api import comments as comments_api
 from portal.api import serialize
 from portal.checklist import template as checklist_template
 from portal.checklist import views as checklist
@@ -20,6 +21,7 @@ from portal.http.spec_list import FilterError, gap_keys, parse_spec_filter, spec
 from portal.http.urls import external_url
 from portal.specs import detail, listing, overview, projects
 from portal.specs.service import current_revision, get_project
+from portal.votes import service as vote_service
 
 OPENAPI_FILE = "openapi.yaml"
 
@@ -93,6 +95,7 @@ def get_spec(project_name: str, spec_name: str) -> Response:
         if view.checked
         else None
     )
+    body["votes"] = vote_service.tally(db, spec.id).as_json()
     return jsonify(body)
 
 
@@ -108,3 +111,4 @@ def register(bp: Blueprint) -> None:
     )
     bp.add_url_rule("/openapi.json", view_func=openapi, endpoint="openapi", methods=["GET"])
     checklist_api.register(bp)
+    comments_api.register(bp)

@@ -107,17 +107,17 @@ def main(ctx: click.Context) -> None:
     """BOB, the operator blueprint review portal.
 
     Settings come from PORTAL_* environment variables and <instance>/portal.toml
-    (see docs/configuration.md); PORTAL_INSTANCE_PATH picks the instance folder
-    (default: ./instance).
+    (see docs/install.md, "Settings"); PORTAL_INSTANCE_PATH picks the instance
+    folder (default: ./instance). Every command: docs/cli.md.
     """
     context = ctx.ensure_object(Context)  # one Context for the whole command line (and its error messages)
     ctx.call_on_close(context.close)
 
 
 def _register() -> None:
-    from portal.cli import checklist, db, demo, imports, projects, runs, serve, sync, users
+    from portal.cli import checklist, db, demo, imports, projects, report, runs, serve, sync, users
 
-    for module in (db, demo, serve, users, projects, imports, sync, runs, checklist):
+    for module in (db, demo, serve, users, projects, imports, sync, runs, checklist, report):
         module.register(main)
 
 

@@ -14,6 +14,7 @@ from portal.errors import PortalError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_FILE_MODE = 0o600  # the database holds password hashes, emails and addresses
+SQLITE_IMMEDIATE = "portal_sqlite_begin_immediate"  # execution option: BEGIN IMMEDIATE on SQLite
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -79,7 +80,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that is known to write can take the write lock at once (waiting for it
+        # under the busy timeout): session.connection(execution_options={SQLITE_IMMEDIATE: True}).
+        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -18,14 +18,14 @@ from typing import Any
 
 import yaml
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import events
 from portal.accounts import service as accounts
 from portal.discussion import service as reviews
 from portal.importers.specs_tree import ImportReport, import_tree
-from portal.models import Comment, CommentSource, Project, Spec, User
+from portal.models import Comment, CommentSource, Project, Spec, SpecRevision, User
 from portal.specs import service as specs
 
 
@@ -47,11 +47,53 @@ DEMO_USERS = (
 )
 
 
+@dataclass(frozen=True)
+class DemoSpecs:
+    """One demo project's specs tree, counted as a reader of the portal sees it.
+
+    The importer counts files: the second file of a spec created a moment
+    earlier in the same load (one spec in two release folders) is a
+    "revision" to it. On a brand-new database that read as "1 updated",
+    although nothing existed before. Here such a file counts as new.
+    """
+
+    new_specs: int
+    new_files: int
+    updated: int
+    unchanged: int
+    failed: int
+    failures: list[tuple[str, str]]
+
+    @classmethod
+    def from_import(cls, imported: ImportReport, *, new_specs: int, new_spec_files: int) -> DemoSpecs:
+        """``new_spec_files``: the files stored for specs this load created (first files and later ones)."""
+        same_load = max(0, min(imported.updated, new_spec_files - new_specs))
+        return cls(
+            new_specs=new_specs,
+            new_files=imported.created + same_load,
+            updated=imported.updated - same_load,
+            unchanged=imported.unchanged,
+            failed=imported.failed,
+            failures=list(imported.failures),
+        )
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new_files or self.updated)
+
+    def summary(self) -> str:
+        files = f" (from {self.new_files} files)" if self.new_files != self.new_specs else ""
+        return (
+            f"{self.new_specs} created{files}, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.failed} failed"
+        )
+
+
 @dataclass
 class DemoReport:
     projects_created: int = 0
     users_created: int = 0
-    specs: dict[str, ImportReport] = field(default_factory=dict)
+    specs: dict[str, DemoSpecs] = field(default_factory=dict)
     blueprints: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
     reviews: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
     comments_created: int = 0
@@ -62,7 +104,7 @@ class DemoReport:
         return bool(
             self.projects_created
             or self.users_created
-            or any(r.created or r.updated for r in self.specs.values())
+            or any(r.changed for r in self.specs.values())
             or self.blueprints["created"] + self.blueprints["updated"]
             or self.reviews["created"] + self.reviews["updated"]
             or self.comments_created
@@ -108,8 +150,19 @@ def _load(session: Session, root: Path, hasher: PasswordHasher) -> DemoReport:
 
     users = _ensure_users(session, projects, hasher, report)
 
+    # Ids only grow (SQLite's max(rowid) + 1, PostgreSQL's sequence): a spec above this one is new.
+    newest_before = session.scalar(select(func.max(Spec.id))) or 0
     for name, project in projects.items():
-        report.specs[name] = import_tree(session, None, project, root / name)
+        imported = import_tree(session, None, project, root / name)
+        new_specs, new_files = session.execute(
+            select(func.count(func.distinct(Spec.id)), func.count(SpecRevision.id))
+            .select_from(Spec)
+            .outerjoin(SpecRevision, SpecRevision.spec_id == Spec.id)
+            .where(Spec.project_id == project.id, Spec.id > newest_before)
+        ).one()
+        report.specs[name] = DemoSpecs.from_import(imported, new_specs=new_specs, new_spec_files=new_files)
+    new_rows = session.execute(select(Spec.project_id, Spec.name).where(Spec.id > newest_before))
+    fresh = {(row.project_id, row.name) for row in new_rows}
 
     for raw in _load_yaml(root, "launchpad.yaml"):
         data = specs.BlueprintData(
@@ -124,7 +177,11 @@ def _load(session: Session, root: Path, hasher: PasswordHasher) -> DemoReport:
             whiteboard=raw.get("whiteboard") or None,
             created_at=_when(raw.get("date_created")),
         )
-        report.blueprints[specs.apply_blueprint(session, None, projects[raw["project"]], data)] += 1
+        project = projects[raw["project"]]
+        outcome = specs.apply_blueprint(session, None, project, data)
+        if outcome == "updated" and (project.id, data.name) in fresh:
+            outcome = "created"  # its spec file arrived a moment ago: the blueprint is new to the portal too
+        report.blueprints[outcome] += 1
 
     for raw in _load_yaml(root, "gerrit_changes.yaml"):
         project = projects[raw["project"]]

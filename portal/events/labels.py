@@ -42,6 +42,7 @@ LABELS: Mapping[EventKind, Label] = {
     EventKind.COMMENT_ADDED: Label("New comment on", "new comments on"),
     EventKind.COMMENT_EDITED: Label("Comment edited on", "comments edited on"),
     EventKind.COMMENT_HIDDEN: Label("Comment hidden on", "comments hidden on"),
+    EventKind.COMMENT_SHOWN: Label("Comment shown again on", "comments shown again on"),
     EventKind.COMMENT_DELETED: Label("Comment deleted on", "comments deleted on"),
     EventKind.MENTION: Label("Mentioned on", "mentions on"),
     EventKind.VOTE_CAST: Label("Vote on", "votes on"),

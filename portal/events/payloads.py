@@ -203,6 +203,11 @@ class CommentHidden(Payload):
 
 
 @dataclass(frozen=True)
+class CommentShown(Payload):
+    comment_id: int
+
+
+@dataclass(frozen=True)
 class CommentDeleted(Payload):
     comment_id: int
 
@@ -265,6 +270,8 @@ class PtlAcknowledged(Payload):
 
     item: str | None = None
     note: str = ""
+    answer: str = required(old_rows="acknowledged")  # AckKind: acknowledged | planned
+    release: str | None = None  # for "planned": the release it is planned for
 
 
 @dataclass(frozen=True)
@@ -289,6 +296,7 @@ PAYLOADS: Mapping[EventKind, type[Payload]] = {
     EventKind.COMMENT_ADDED: CommentAdded,
     EventKind.COMMENT_EDITED: CommentEdited,
     EventKind.COMMENT_HIDDEN: CommentHidden,
+    EventKind.COMMENT_SHOWN: CommentShown,
     EventKind.COMMENT_DELETED: CommentDeleted,
     EventKind.MENTION: Mention,
     EventKind.VOTE_CAST: VoteCast,

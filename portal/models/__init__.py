@@ -28,7 +28,7 @@ from portal.models.checklists import (
     ChecklistTemplate,
     GapKind,
 )
-from portal.models.discussion import Comment, CommentSource
+from portal.models.discussion import Comment, CommentEdit, CommentSource
 from portal.models.projects import Project, ProjectAlias, ProjectSource, SourceKind
 from portal.models.specs import (
     GerritChange,
@@ -41,9 +41,23 @@ from portal.models.specs import (
     SpecRevision,
     SpecState,
 )
+from portal.models.votes import (
+    AckKind,
+    Acknowledgement,
+    DeploymentProfile,
+    DeploymentTool,
+    HypervisorBand,
+    Priority,
+    ProjectBand,
+    Vote,
+    VoteAction,
+    VoteHistory,
+)
 
 __all__ = [
     "ANSWER_STATES",
+    "AckKind",
+    "Acknowledgement",
     "AnswerSource",
     "AnswerState",
     "ApiToken",
@@ -54,7 +68,10 @@ __all__ = [
     "ChecklistSummary",
     "ChecklistTemplate",
     "Comment",
+    "CommentEdit",
     "CommentSource",
+    "DeploymentProfile",
+    "DeploymentTool",
     "Event",
     "EventCursor",
     "EventKind",
@@ -65,10 +82,13 @@ __all__ = [
     "ImplementationChange",
     "GerritStatus",
     "IdentityKind",
+    "HypervisorBand",
     "ImportRun",
     "LoginAttempt",
     "Project",
+    "Priority",
     "ProjectAlias",
+    "ProjectBand",
     "ProjectSource",
     "RevisionSource",
     "Role",
@@ -81,5 +101,8 @@ __all__ = [
     "SyncState",
     "User",
     "UserSession",
+    "Vote",
+    "VoteAction",
+    "VoteHistory",
     "project_ptls",
 ]

@@ -29,6 +29,7 @@ class EventKind(StrEnum):
     COMMENT_ADDED = "comment.added"
     COMMENT_EDITED = "comment.edited"
     COMMENT_HIDDEN = "comment.hidden"
+    COMMENT_SHOWN = "comment.shown"  # a hidden comment shown to readers again
     COMMENT_DELETED = "comment.deleted"
     MENTION = "mention"
     VOTE_CAST = "vote.cast"

@@ -1,10 +1,20 @@
-"""A spec's timeline: comments of every source, imported revisions and Gerrit changes, newest first, in pages.
+"""A spec's timeline: comment threads of every source, imported revisions and Gerrit changes, in pages.
 
 A busy spec has hundreds of comments; rendering all of them made its page
 cost about 0.04 ms per comment. So the timeline is read a page at a time:
-one query orders the keys of everything that happened (time, kind, id) and
-picks the page's slice, and one more loads only the comments on that page.
-Revisions and Gerrit changes are already loaded with the spec.
+one query orders the keys of everything that happened and picks the page's
+slice, and one more loads only the comments on that page. Revisions and
+Gerrit changes are already loaded with the spec.
+
+The unit of a page is a *thread*: a comment that starts one, with every
+reply to it (``Comment.thread_id`` names the first comment; replies to
+replies join the same thread). Threads are ordered by their newest visible
+comment, so an answer to an old question brings the question back to the
+top, and a reply is never separated from what it answers by a page break.
+A revision or a Gerrit change is a thread of its own. Deleted comments and,
+for readers who do not moderate, hidden ones are not shown; a thread whose
+first comment is gone but whose replies are not keeps a placeholder in its
+place.
 """
 
 from __future__ import annotations
@@ -13,17 +23,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from markupsafe import escape
+from sqlalchemy import ColumnElement, and_, distinct, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.errors import InvalidInput
-from portal.models import Comment, GerritChange, Spec, SpecRevision, User
-from portal.specs.detail import comment_count
+from portal.models import Acknowledgement, Comment, GerritChange, Spec, SpecRevision, User
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # the offset must fit a 64-bit integer; no spec has this many entries
 # At one instant, newest first reads: the Gerrit change, then the revision it brought, then comments.
 _COMMENT, _REVISION, _REVIEW = 0, 1, 2
+_ACK = 3  # a PTL's answer to operators' votes ("acknowledged", "planned for <release>")
+_ROOT = func.coalesce(Comment.thread_id, Comment.id)
 
 _WHERE = {
     "portal": "commented",
@@ -34,7 +46,7 @@ _WHERE = {
 
 @dataclass
 class TimelineEntry:
-    """One thing that happened to a spec, whatever its source."""
+    """One thing that happened to a spec, whatever its source; a comment carries its thread's replies."""
 
     at: datetime
     kind: str  # comment | revision | review
@@ -45,6 +57,14 @@ class TimelineEntry:
     author: str = ""
     anchor: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    comment: Comment | None = None  # the row, for the page's controls (edit, delete, hide, reply)
+    replies: list[TimelineEntry] = field(default_factory=list)
+    in_reply_to: TimelineEntry | None = None  # for a reply to a reply: the comment it answers
+    placeholder: str = ""  # "deleted" / "hidden": the first comment of a thread whose replies are still shown
+
+    @property
+    def hidden(self) -> bool:
+        return self.comment is not None and self.comment.hidden_at is not None
 
 
 @dataclass(frozen=True)
@@ -52,7 +72,7 @@ class TimelinePage:
     entries: list[TimelineEntry]
     page: int
     per_page: int
-    total: int
+    total: int  # top-level entries: threads, revisions, Gerrit changes
     comment_count: int
 
     @property
@@ -68,24 +88,38 @@ class TimelinePage:
         return self.page > 1
 
 
-def timeline_page(session: Session, spec: Spec, page: int = 1, per_page: int = PAGE_SIZE) -> TimelinePage:
-    """One page of the spec's timeline, newest first (``spec`` with revisions and Gerrit changes loaded).
+def _visible(spec_id: int, moderator: bool) -> ColumnElement[bool]:
+    live = and_(Comment.spec_id == spec_id, Comment.deleted_at.is_(None))
+    return live if moderator else and_(live, Comment.hidden_at.is_(None))
 
-    Three queries whatever the number of comments: the count, the page's
-    keys, and the page's comments with their authors' names.
+
+def timeline_page(
+    session: Session, spec: Spec, page: int = 1, per_page: int = PAGE_SIZE, *, moderator: bool = False
+) -> TimelinePage:
+    """One page of the spec's timeline, newest thread first (``spec`` with revisions and Gerrit changes loaded).
+
+    ``moderator``: the reader moderates this project, so hidden comments are
+    shown (marked) instead of left out. Three queries whatever the number of
+    comments: the counts, the page's keys, and the page's comments with
+    their authors' names.
     """
     if not 1 <= page <= MAX_PAGE:
         raise InvalidInput(f"The timeline page must be a whole number from 1 to {MAX_PAGE}.", {"page": str(page)})
-    comments = comment_count(session, spec.id)
-    total = comments + len(spec.revisions) + len(spec.gerrit_changes)
+    visible = _visible(spec.id, moderator)
+    answers = select(func.count()).where(Acknowledgement.spec_id == spec.id).scalar_subquery()
+    comments, threads, acks = session.execute(
+        select(func.count(), func.count(distinct(_ROOT)), answers).where(visible)
+    ).one()
+    total = threads + len(spec.revisions) + len(spec.gerrit_changes) + acks
     if (page - 1) * per_page >= total:
         return TimelinePage(entries=[], page=page, per_page=per_page, total=total, comment_count=comments)
     keys = union_all(
-        select(Comment.created_at.label("at"), literal(_COMMENT).label("kind"), Comment.id.label("id")).where(
-            Comment.spec_id == spec.id, Comment.deleted_at.is_(None)
-        ),
+        select(func.max(Comment.created_at).label("at"), literal(_COMMENT).label("kind"), _ROOT.label("id"))
+        .where(visible)
+        .group_by(_ROOT),
         select(SpecRevision.created_at, literal(_REVISION), SpecRevision.id).where(SpecRevision.spec_id == spec.id),
         select(GerritChange.updated_at, literal(_REVIEW), GerritChange.id).where(GerritChange.spec_id == spec.id),
+        select(Acknowledgement.created_at, literal(_ACK), Acknowledgement.id).where(Acknowledgement.spec_id == spec.id),
     ).subquery()
     picked = list(
         session.execute(
@@ -95,43 +129,87 @@ def timeline_page(session: Session, spec: Spec, page: int = 1, per_page: int = P
             .limit(per_page)
         )
     )
-    comment_entries = _comment_entries(session, [i for kind, i in picked if kind == _COMMENT])
+    threads_by_root = _threads(session, spec.id, [i for kind, i in picked if kind == _COMMENT], moderator)
     revisions = {rev.id: rev for rev in spec.revisions}
     reviews = {change.id: change for change in spec.gerrit_changes}
+    ack_ids = [i for kind, i in picked if kind == _ACK]
+    answers_by_id = _acknowledgements(session, ack_ids) if ack_ids else {}  # a query only when the page has one
     entries = []
     for kind, key in picked:
         if kind == _COMMENT:
-            entries.append(comment_entries[key])
+            if key in threads_by_root:
+                entries.append(threads_by_root[key])
         elif kind == _REVISION:
             entries.append(_revision_entry(revisions[key]))
+        elif kind == _ACK:
+            entries.append(answers_by_id[key])
         else:
             entries.append(_review_entry(reviews[key]))
     return TimelinePage(entries=entries, page=page, per_page=per_page, total=total, comment_count=comments)
 
 
-def _comment_entries(session: Session, ids: list[int]) -> dict[int, TimelineEntry]:
-    if not ids:
+def _threads(session: Session, spec_id: int, roots: list[int], moderator: bool) -> dict[int, TimelineEntry]:
+    """The threads started by ``roots``: each first comment with its visible replies, oldest reply first."""
+    if not roots:
         return {}
     rows = session.execute(
-        select(
-            Comment.id, Comment.source, Comment.created_at, Comment.body_html, Comment.url, Comment.author_name,
-            Comment.patch_set, Comment.file_line, User.username, User.display_name,
-        )
+        select(Comment, User.username, User.display_name)
         .outerjoin(User, User.id == Comment.author_id)
-        .where(Comment.id.in_(ids))
+        .where(Comment.spec_id == spec_id, or_(Comment.id.in_(roots), Comment.thread_id.in_(roots)))
+        .order_by(Comment.created_at, Comment.id)
     )
-    entries = {}
-    for cid, source, at, body_html, url, author_name, patch_set, file_line, username, display_name in rows:
-        who = (display_name or username) if username is not None else author_name or "unknown"
-        if source == "gerrit":
-            where = "reviewed on Gerrit" + (f" (patch set {patch_set})" if patch_set else "")
-        else:
-            where = _WHERE.get(source, "wrote")
-        entries[cid] = TimelineEntry(
-            at=at, kind="comment", source=source, title=f"{who} {where}", body_html=body_html, url=url, author=who,
-            anchor=f"comment-{cid}", extra={"file_line": file_line},
+    by_id: dict[int, TimelineEntry] = {}
+    threads: dict[int, TimelineEntry] = {}
+    for comment, username, display_name in rows:
+        entry = _comment_entry(comment, username, display_name)
+        by_id[comment.id] = entry
+        gone = comment.deleted_at is not None or (comment.hidden_at is not None and not moderator)
+        if comment.thread_id is None:
+            if gone:
+                entry.placeholder = "deleted" if comment.deleted_at is not None else "hidden"
+                entry.body_html, entry.url = "", None
+            threads[comment.id] = entry
+        elif not gone:
+            root = threads.get(comment.thread_id)
+            if root is None:
+                continue
+            parent = by_id.get(comment.in_reply_to_id or 0)
+            if parent is not None and parent is not root:
+                entry.in_reply_to = parent
+            root.replies.append(entry)
+    return threads
+
+
+def _comment_entry(comment: Comment, username: str | None, display_name: str | None) -> TimelineEntry:
+    who = (display_name or username) if username is not None else comment.author_name or "unknown"
+    if comment.source == "gerrit":
+        where = "reviewed on Gerrit" + (f" (patch set {comment.patch_set})" if comment.patch_set else "")
+    elif comment.in_reply_to_id is not None:
+        where = "replied"
+    else:
+        where = _WHERE.get(comment.source, "wrote")
+    return TimelineEntry(
+        at=comment.created_at, kind="comment", source=comment.source, title=f"{who} {where}",
+        body_html=comment.body_html, url=comment.url, author=who, anchor=f"comment-{comment.id}",
+        extra={"file_line": comment.file_line, "link_title": comment.link_title, "username": username},
+        comment=comment,
+    )
+
+
+def _acknowledgements(session: Session, ids: list[int]) -> dict[int, TimelineEntry]:
+    rows = session.execute(
+        select(Acknowledgement, func.coalesce(func.nullif(User.display_name, ""), User.username, ""))
+        .outerjoin(User, User.id == Acknowledgement.user_id)
+        .where(Acknowledgement.id.in_(ids))
+    )
+    out = {}
+    for ack, by in rows:
+        said = f"Planned for {ack.release}" if ack.kind == "planned" else "Acknowledged"
+        out[ack.id] = TimelineEntry(
+            at=ack.created_at, kind="acknowledgement", source="portal", title=f"{said} by the PTL {by}".rstrip(),
+            body_html=str(escape(ack.note)), author=by or "", anchor=f"answer-{ack.id}",
         )
-    return entries
+    return out
 
 
 def _revision_entry(rev: SpecRevision) -> TimelineEntry:

@@ -7,13 +7,26 @@ from flask_login import current_user
 
 from portal import __version__, permissions
 from portal.http.auth import actor
-from portal.web import accounts, admin, checklist, filters, health, pages
+from portal.web import (
+    accounts,
+    admin,
+    checklist,
+    comments,
+    dashboard,
+    filters,
+    health,
+    pages,
+    reports,
+    site_files,
+    votes,
+)
 from portal.web.forms import LogoutForm
 
 
 def register_web(app: Flask) -> None:
     filters.init_app(app)
-    for blueprint in (pages.bp, accounts.bp, checklist.bp, admin.bp, health.bp):
+    for blueprint in (pages.bp, accounts.bp, checklist.bp, admin.bp, health.bp, dashboard.bp, site_files.bp,
+                      comments.bp, votes.bp, reports.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

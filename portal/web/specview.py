@@ -14,6 +14,7 @@ from portal.http.auth import actor
 from portal.specs import blueprint_links, detail, reviews, timeline
 from portal.specs.document import Section
 from portal.specs.service import current_revision
+from portal.web import commentview, votes
 from portal.web.forms import ChecklistAnswerForm, RecheckForm
 
 TIMELINE_ARG = "timeline_page"
@@ -30,9 +31,11 @@ def spec_page_context(
     view = checklist.checklist_view(db, spec, spec.revisions)
     can_answer = permissions.can_answer_checklist(actor(), spec).allowed
     page_number, timeline_error = _timeline_page(timeline_arg)
+    text = detail.lead_and_body(spec.summary or "", spec.lp_summary, current.html if current else "")
     return {
         "checklist": view,
-        "spec_html": annotate_headings(current.html, sections, view) if current else "",
+        "lead_html": text.lead_html,
+        "spec_html": annotate_headings(text.body_html, sections, view) if current else "",
         "checklist_by_section": view.by_section(),
         "can_answer": can_answer,
         "checklist_forms": _answer_forms(view) if can_answer else {},
@@ -46,9 +49,11 @@ def spec_page_context(
         "reviews": reviews.review_story(db, spec, spec.revisions),
         "implementation": reviews.implementation_progress(db, spec),
         "dependencies": blueprint_links.dependencies_of(db, spec),
-        "timeline": timeline.timeline_page(db, spec, page_number),
+        "timeline": commentview.timeline_for(db, spec, page_number, actor()),
         "timeline_error": timeline_error,
         "timeline_arg": TIMELINE_ARG,
+        **commentview.discussion_context(spec, spec.project, actor()),
+        **votes.vote_context(db, spec, actor()),
     }
 
 

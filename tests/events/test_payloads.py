@@ -32,6 +32,7 @@ VALID: dict[EventKind, dict[str, Any]] = {
     EventKind.COMMENT_ADDED: {"comment_id": 1, "source": "gerrit"},
     EventKind.COMMENT_EDITED: {"comment_id": 1},
     EventKind.COMMENT_HIDDEN: {"comment_id": 1, "reason": "spam"},
+    EventKind.COMMENT_SHOWN: {"comment_id": 1},
     EventKind.COMMENT_DELETED: {"comment_id": 1},
     EventKind.MENTION: {"comment_id": 1, "mentioned_user_id": 2},
     EventKind.VOTE_CAST: {"affects_me": True, "priority": "high"},
@@ -40,7 +41,7 @@ VALID: dict[EventKind, dict[str, Any]] = {
     EventKind.CHECKLIST_RECHECKED: {"template_version": 2},
     EventKind.CHECKLIST_REFRESHED: {"specs": 40, "template_version": 2},
     EventKind.CHECKLIST_STALE: {"items": ["upgrade", "monitoring"], "revision_id": None},
-    EventKind.PTL_ACKNOWLEDGED: {"item": "upgrade", "note": "planned for next cycle"},
+    EventKind.PTL_ACKNOWLEDGED: {"item": "upgrade", "note": "next cycle", "answer": "planned", "release": "2026.2"},
     EventKind.IMPORT_FINISHED: {"source": "gerrit", "status": "succeeded", "run_id": 9, "counts": {"created": 3}},
 }
 

@@ -539,7 +539,11 @@ def test_spec_page_renders_hostile_rst_harmlessly(client, db, nova, make_spec):
     assert_harmless(article)
     assert "root:" not in article
     visible = text_of(article)
-    assert "Intro with <script>alert('inline')</script> text." in visible
+    # The introduction is the page's lead, under the title (shown once: not again in the article).
+    lead = html.split('class="lead fs-6 spec-lead">', 1)[1].split("</p>", 1)[0]
+    assert_harmless(lead)
+    assert text_of(lead) == "Intro with <script>alert('inline')</script> text."
+    assert "Intro with" not in visible
     assert "See the docs and data ." in visible
     assert "After the directives." in visible
 

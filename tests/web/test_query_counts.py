@@ -157,8 +157,9 @@ def test_spec_page_queries_do_not_grow_with_comments(client, db, make_project, g
     assert large == small
     # the spec with its project, revisions and Gerrit changes (4), its checklist answers,
     # the timeline's count, its page of keys, the comments on that page, the review story's changes and
-    # the implementation progress (portal.specs.reviews; the approval-message query runs only when approved)
-    assert large == 10
+    # the implementation progress (portal.specs.reviews; the approval-message query runs only when approved),
+    # the vote control (tally, own vote, PTL answer and aggregated context in one query: portal.votes.summary)
+    assert large == 11
 
 
 def test_spec_page_timeline_pages_cost_the_same(client, db, make_project, grow, count_queries):
@@ -172,7 +173,7 @@ def test_spec_page_timeline_pages_cost_the_same(client, db, make_project, grow, 
     middle = measure(count_queries, client, f"/projects/nova/specs/{busy.name}?timeline_page=2")
     last = measure(count_queries, client, f"/projects/nova/specs/{busy.name}?timeline_page=3")
 
-    assert first == middle == last == 10
+    assert first == middle == last == 11
 
 
 def test_api_spec_detail_queries_do_not_grow_with_comments(client, db, make_project, grow, count_queries):
@@ -185,7 +186,7 @@ def test_api_spec_detail_queries_do_not_grow_with_comments(client, db, make_proj
     large = measure(count_queries, client, f"/api/v1/projects/nova/specs/{busy.name}")
 
     assert large == small
-    assert large <= 6
+    assert large <= 7  # … and the vote tally
 
 
 def test_logged_in_spec_page_queries_do_not_grow(client, db, make_project, make_user, grow, count_queries):
@@ -202,4 +203,4 @@ def test_logged_in_spec_page_queries_do_not_grow(client, db, make_project, make_
     large = measure(count_queries, client, f"/projects/nova/specs/{busy.name}")
 
     assert large == small
-    assert large == 11  # the login session, then as for anonymous readers
+    assert large == 12  # the login session, then as for anonymous readers
