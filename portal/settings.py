@@ -166,6 +166,13 @@ def _parse_base_url(value: Any) -> str:
     return text.rstrip("/")
 
 
+def _parse_search_backend(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in {"whoosh", "postgres"}:
+        raise ValueError(value)
+    return text
+
+
 def _parse_path(value: Any) -> Path:
     text = str(value).strip()
     if not text:
@@ -339,6 +346,15 @@ SPECS: tuple[SettingSpec, ...] = (
         "Default: 100.",
     ),
     SettingSpec(
+        "search_backend",
+        _parse_search_backend,
+        "whoosh or postgres",
+        "Where full-text search lives: whoosh, an index in <instance>/search written only by the search "
+        "event consumer (`portal search update`, from cron); or postgres, full-text search inside "
+        "the PostgreSQL database, so several app servers need no shared disk (needs a PostgreSQL "
+        "database_url). Default: whoosh.",
+    ),
+    SettingSpec(
         "testing",
         _parse_bool,
         "true or false",
@@ -375,6 +391,7 @@ class Settings:
     gerrit_page_size: int = 100
     launchpad_url: str = "https://api.launchpad.net"
     launchpad_page_size: int = 100
+    search_backend: str = "whoosh"
     testing: bool = False
 
     def require_base_url(self, feature: str) -> str:

@@ -28,6 +28,7 @@ from portal.db import migrations
 from portal.db.engine import make_engine
 from portal.settings import Settings
 from tests.support.openapi_check import ValidatingClient
+from tests.support.pg import scratch_database
 from tests.support.queries import QueryCounter
 
 pytest_plugins = ["tests.support.factories", "tests.support.browser", "tests.support.cli_instance"]
@@ -45,10 +46,17 @@ def corpus_or_skip() -> Path:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The run's own database: a new SQLite file, or a scratch database beside PORTAL_TEST_DATABASE_URL.
+
+    A scratch PostgreSQL database per run (not the named one itself), so two
+    runs at once (two checkouts, a developer and CI) never drop each other's schema.
+    """
     if TEST_DATABASE_URL:
-        return TEST_DATABASE_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        with scratch_database(TEST_DATABASE_URL, "run") as url:
+            yield url
+        return
+    yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import yaml
 from flask import Blueprint, Response, jsonify, request
 
 from portal.api import checklist as checklist_api
+from portal.api import search as search_api
 from portal.api import serialize
 from portal.checklist import template as checklist_template
 from portal.checklist import views as checklist
@@ -108,3 +109,4 @@ def register(bp: Blueprint) -> None:
     )
     bp.add_url_rule("/openapi.json", view_func=openapi, endpoint="openapi", methods=["GET"])
     checklist_api.register(bp)
+    search_api.register(bp)

@@ -115,9 +115,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from portal.cli import checklist, db, demo, imports, projects, runs, serve, sync, users
+    from portal.cli import checklist, db, demo, imports, projects, runs, search, serve, sync, users
 
-    for module in (db, demo, serve, users, projects, imports, sync, runs, checklist):
+    for module in (db, demo, serve, users, projects, imports, sync, runs, checklist, search):
         module.register(main)
 
 

@@ -21,6 +21,7 @@ from portal.models.checklists import (
 )
 from portal.models.discussion import Comment, CommentSource
 from portal.models.projects import Project, ProjectAlias, ProjectSource, SourceKind
+from portal.models.search import SavedSearch
 from portal.models.specs import (
     GerritChange,
     GerritChangeSpec,
@@ -61,6 +62,7 @@ __all__ = [
     "RevisionSource",
     "Role",
     "RunStatus",
+    "SavedSearch",
     "SourceKind",
     "Spec",
     "SpecRevision",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from portal.events.labels import PERSONAL_KINDS
 from portal.models import Event, Project, Spec, User
 from portal.specs.releases import release_rank
 
@@ -56,6 +57,7 @@ def recent_activity(session: Session, *, project_id: int | None = None, limit: i
         .outerjoin(Project, Project.id == Event.project_id)
         .outerjoin(Spec, Spec.id == Event.spec_id)
         .outerjoin(User, User.id == Event.actor_id)
+        .where(Event.kind.not_in(PERSONAL_KINDS))  # a user's saved searches are theirs alone
         .order_by(Event.id.desc())
         .limit(limit * 10)
     )

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal import __version__, permissions
 from portal.http.auth import actor
-from portal.web import accounts, admin, checklist, filters, health, pages
+from portal.web import accounts, admin, checklist, filters, health, pages, search
 from portal.web.forms import LogoutForm
 
 
@@ -15,6 +15,7 @@ def register_web(app: Flask) -> None:
     filters.init_app(app)
     for blueprint in (pages.bp, accounts.bp, checklist.bp, admin.bp, health.bp):
         app.register_blueprint(blueprint)
+    search.init_app(app)  # /search and saved searches; Jinja globals for related specs and the account page
 
     @app.context_processor
     def _globals() -> dict[str, object]:
