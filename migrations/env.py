@@ -22,6 +22,13 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     return False
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave the PostgreSQL-only search tables (not in the models; see portal.models.search) out of comparisons."""
+    from portal.models.search import POSTGRES_ONLY_TABLES
+
+    return not (type_ == "table" and name in POSTGRES_ONLY_TABLES)
+
+
 def _configure(connection: object) -> None:
     context.configure(
         connection=connection,
@@ -30,6 +37,7 @@ def _configure(connection: object) -> None:
         compare_type=True,
         compare_server_default=True,
         render_item=render_item,
+        include_name=include_name,
     )
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.errors import AuthenticationRequired, PermissionDenied
-from portal.models import Comment, CommentSource, Project, Role, Spec, User
+from portal.models import Comment, CommentSource, Project, Role, SavedSearch, Spec, User
 
 ASK_ADMIN = "ask a portal admin"
 
@@ -275,6 +275,22 @@ def can_manage_users(actor: User | None) -> Decision:
 def can_manage_projects(actor: User | None, project: Project | None = None) -> Decision:
     """Edit a project's sources, rename or remove it, remove the demo content: admins."""
     return _admins_only(actor, "manage projects")
+
+
+def can_save_search(actor: User | None) -> Decision:
+    """Save a search: any active account, a blocked one too (saving a search is reading, not posting)."""
+    return _or_allowed(_account(actor, "save searches"))
+
+
+def can_delete_saved_search(actor: User | None, saved: SavedSearch) -> Decision:
+    """Delete a saved search: its owner only (others are told it does not exist, see portal.search.saved)."""
+    refused = _account(actor, "delete saved searches")
+    if refused is not None:
+        return refused
+    assert actor is not None
+    if saved.user_id != actor.id:
+        return _deny("Only the person who saved a search can delete it.")
+    return ALLOWED
 
 
 def can_open_admin_area(actor: User | None) -> Decision:

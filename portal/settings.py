@@ -167,6 +167,13 @@ def _parse_base_url(value: Any) -> str:
     return text.rstrip("/")
 
 
+def _parse_search_backend(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in {"whoosh", "postgres"}:
+        raise ValueError(value)
+    return text
+
+
 def _parse_path(value: Any) -> Path:
     text = str(value).strip()
     if not text:
@@ -559,6 +566,15 @@ SPECS: tuple[SettingSpec, ...] = (
         "Allow ldap:// without TLS: passwords cross the network in clear (tests only). Default: false.",
     ),
     SettingSpec(
+        "search_backend",
+        _parse_search_backend,
+        "whoosh or postgres",
+        "Where full-text search lives: whoosh, an index in <instance>/search written only by the search "
+        "event consumer (`portal search update`, from cron); or postgres, full-text search inside "
+        "the PostgreSQL database, so several app servers need no shared disk (needs a PostgreSQL "
+        "database_url). Default: whoosh.",
+    ),
+    SettingSpec(
         "testing",
         _parse_bool,
         "true or false",
@@ -615,6 +631,7 @@ class Settings:
     ldap_ca_file: str = ""
     ldap_timeout: float = 5.0
     ldap_allow_plain: bool = False
+    search_backend: str = "whoosh"
     testing: bool = False
 
     def __post_init__(self) -> None:

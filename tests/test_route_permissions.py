@@ -16,6 +16,7 @@ a route. A rule whose route is gone fails too.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -29,7 +30,7 @@ from werkzeug.test import TestResponse
 from portal.accounts import service as accounts
 from portal.checklist import template as checklist_template
 from portal.discussion import service as discussion
-from portal.models import ExternalIdentity, IdentityKind, Project, Role, Spec, User
+from portal.models import ApiToken, ExternalIdentity, IdentityKind, Project, Role, SavedSearch, Spec, User
 from tests.support.factories import login
 from tests.support.html import csrf_token
 
@@ -108,6 +109,18 @@ def target_identity(world: World, role: str) -> dict[str, object]:
     return target_args(world, role) | {"identity_id": world.identity_ids["target"]}
 
 
+def own_saved_search(world: World, role: str) -> dict[str, object]:
+    """A saved search of the role's user (the admin's for anonymous), made for this request."""
+    db = Session.object_session(world.spec)
+    assert db is not None
+    token = db.get(ApiToken, world.token_ids.get(role, world.token_ids["admin"]))
+    assert token is not None
+    saved = SavedSearch(user_id=token.user_id, name=f"walk {role} {uuid.uuid4().hex[:8]}", query={"q": "x"})
+    db.add(saved)
+    db.flush()
+    return {"saved_id": saved.id}
+
+
 RULES: dict[tuple[str, str], Rule] = {
     # Logging in and out is for everyone (a logged-in visitor is sent on, an empty form is a 400).
     ("accounts.login", "POST"): Rule(EVERYONE, "none: the login form"),
@@ -157,6 +170,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.put_vote", "PUT"): Rule(SIGNED_IN, "can_vote", spec_args, api=True),
     ("api.delete_vote", "DELETE"): Rule(SIGNED_IN, "can_vote", spec_args, api=True),
     ("dashboard.acknowledge", "POST"): Rule(frozenset({"ptl_here"}), "can_acknowledge", spec_args),
+    # Saved searches: one's own, any active account (a blocked one too: saving a search is reading).
+    ("search.save", "POST"): Rule(SIGNED_IN, "login_required + can_save_search"),
+    ("search.delete", "POST"): Rule(SIGNED_IN, "login_required + can_delete_saved_search", own_saved_search),
+    ("api.create_saved_search", "POST"): Rule(SIGNED_IN, "can_save_search", api=True),
+    ("api.delete_saved_search", "DELETE"): Rule(SIGNED_IN, "can_delete_saved_search", own_saved_search, api=True),
 }
 
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from portal.api import checklist as checklist_api
 from portal.api import comments as comments_api
+from portal.api import search as search_api
 from portal.api import serialize
 from portal.checklist import template as checklist_template
 from portal.checklist import views as checklist
@@ -112,3 +113,4 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/openapi.json", view_func=openapi, endpoint="openapi", methods=["GET"])
     checklist_api.register(bp)
     comments_api.register(bp)
+    search_api.register(bp)

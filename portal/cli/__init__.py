@@ -115,9 +115,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from portal.cli import checklist, db, demo, imports, projects, report, runs, serve, sync, users
+    from portal.cli import checklist, db, demo, imports, projects, report, runs, search, serve, sync, users
 
-    for module in (db, demo, serve, users, projects, imports, sync, runs, checklist, report):
+    for module in (db, demo, serve, users, projects, imports, sync, runs, checklist, report, search):
         module.register(main)
 
 

@@ -14,7 +14,8 @@ from typing import Literal
 
 from portal.events.kinds import EventKind
 
-Subject = Literal["spec", "project", "none"]
+# "user": the actor's own things (saved searches); personal, so the public activity feed leaves them out.
+Subject = Literal["spec", "project", "none", "user"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,12 @@ LABELS: Mapping[EventKind, Label] = {
     EventKind.CHECKLIST_STALE: Label("Checklist out of date on", "checklists out of date on"),
     EventKind.PTL_ACKNOWLEDGED: Label("Acknowledged by the PTL:", "PTL acknowledgements on"),
     EventKind.IMPORT_FINISHED: Label("Import finished", "imports finished", "project"),
+    EventKind.SAVED_SEARCH_CREATED: Label("Search saved", "searches saved", "user"),
+    EventKind.SAVED_SEARCH_DELETED: Label("Saved search deleted", "saved searches deleted", "user"),
 }
+
+# Kinds about a user's own things: the public activity feed never shows them.
+PERSONAL_KINDS: frozenset[EventKind] = frozenset(k for k, label in LABELS.items() if label.subject == "user")
 
 
 def label_for(kind: str) -> Label:

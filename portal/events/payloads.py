@@ -282,6 +282,26 @@ class ImportFinished(Payload):
     counts: dict[str, int] = field(default_factory=dict)
 
 
+# --- saved searches (personal: never in the public feed) ------------------------------
+
+
+@dataclass(frozen=True)
+class SavedSearchCreated(Payload):
+    """The event's actor saved a search; ``query`` is its ``SearchQuery.to_params()``."""
+
+    saved_search_id: int
+    name: str
+    query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SavedSearchDeleted(Payload):
+    """The event's actor deleted a saved search (alerts that follow it stop)."""
+
+    saved_search_id: int
+    name: str
+
+
 PAYLOADS: Mapping[EventKind, type[Payload]] = {
     EventKind.PROJECT_CREATED: ProjectCreated,
     EventKind.PROJECT_CHANGED: ProjectChanged,
@@ -307,6 +327,8 @@ PAYLOADS: Mapping[EventKind, type[Payload]] = {
     EventKind.CHECKLIST_STALE: ChecklistStale,
     EventKind.PTL_ACKNOWLEDGED: PtlAcknowledged,
     EventKind.IMPORT_FINISHED: ImportFinished,
+    EventKind.SAVED_SEARCH_CREATED: SavedSearchCreated,
+    EventKind.SAVED_SEARCH_DELETED: SavedSearchDeleted,
 }
 
 JSONValue: TypeAlias = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]

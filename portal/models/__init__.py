@@ -30,6 +30,7 @@ from portal.models.checklists import (
 )
 from portal.models.discussion import Comment, CommentEdit, CommentSource
 from portal.models.projects import Project, ProjectAlias, ProjectSource, SourceKind
+from portal.models.search import SavedSearch
 from portal.models.specs import (
     GerritChange,
     GerritChangeSpec,
@@ -93,6 +94,7 @@ __all__ = [
     "RevisionSource",
     "Role",
     "RunStatus",
+    "SavedSearch",
     "SourceKind",
     "Spec",
     "SpecAlias",

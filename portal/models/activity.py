@@ -40,6 +40,8 @@ class EventKind(StrEnum):
     CHECKLIST_STALE = "checklist.stale"
     PTL_ACKNOWLEDGED = "ptl.acknowledged"
     IMPORT_FINISHED = "import.finished"
+    SAVED_SEARCH_CREATED = "saved_search.created"
+    SAVED_SEARCH_DELETED = "saved_search.deleted"
 
 
 class RunStatus(StrEnum):

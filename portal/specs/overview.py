@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from portal.events.labels import PERSONAL_KINDS
 from portal.models import Event, EventKind, Project, Spec, User
 from portal.specs.releases import release_sort_key
 
@@ -67,6 +68,7 @@ def recent_activity(session: Session, *, project_id: int | None = None, limit: i
         .outerjoin(Spec, Spec.id == Event.spec_id)
         .outerjoin(User, User.id == Event.actor_id)
         .where(or_(Event.backfill.is_(false()), Event.kind == EventKind.IMPORT_FINISHED))
+        .where(Event.kind.not_in(PERSONAL_KINDS))  # a user's saved searches are theirs alone
         .order_by(Event.id.desc())
         .limit(limit * 10)
     )

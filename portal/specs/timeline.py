@@ -232,3 +232,23 @@ def _review_entry(change: GerritChange) -> TimelineEntry:
         author=change.owner_name,
         anchor=f"review-{change.change_number}",
     )
+
+
+def page_of_comment(session: Session, comment: Comment, per_page: int = PAGE_SIZE) -> int:
+    """The timeline page (newest first, as :func:`timeline_page` orders it) that shows ``comment``.
+
+    One count query: the entries of the spec that come before the comment
+    in the timeline's order (time, then kind, then id, all descending).
+    """
+    at, cid = comment.created_at, comment.id
+    before = union_all(
+        select(Comment.id).where(
+            Comment.spec_id == comment.spec_id, Comment.deleted_at.is_(None),
+            (Comment.created_at > at) | ((Comment.created_at == at) & (Comment.id > cid)),
+        ),
+        # At the same instant revisions and Gerrit changes come first (their kinds sort above comments').
+        select(SpecRevision.id).where(SpecRevision.spec_id == comment.spec_id, SpecRevision.created_at >= at),
+        select(GerritChange.id).where(GerritChange.spec_id == comment.spec_id, GerritChange.updated_at >= at),
+    ).subquery()
+    ahead = int(session.scalar(select(func.count()).select_from(before)) or 0)
+    return ahead // per_page + 1

@@ -17,6 +17,7 @@ from portal.web import (
     health,
     pages,
     reports,
+    search,
     site_files,
     votes,
 )
@@ -28,6 +29,7 @@ def register_web(app: Flask) -> None:
     for blueprint in (pages.bp, accounts.bp, checklist.bp, admin.bp, health.bp, dashboard.bp, site_files.bp,
                       comments.bp, votes.bp, reports.bp):
         app.register_blueprint(blueprint)
+    search.init_app(app)  # /search and saved searches; Jinja globals for related specs and the account page
 
     @app.context_processor
     def _globals() -> dict[str, object]:

@@ -43,6 +43,8 @@ VALID: dict[EventKind, dict[str, Any]] = {
     EventKind.CHECKLIST_STALE: {"items": ["upgrade", "monitoring"], "revision_id": None},
     EventKind.PTL_ACKNOWLEDGED: {"item": "upgrade", "note": "next cycle", "answer": "planned", "release": "2026.2"},
     EventKind.IMPORT_FINISHED: {"source": "gerrit", "status": "succeeded", "run_id": 9, "counts": {"created": 3}},
+    EventKind.SAVED_SEARCH_CREATED: {"saved_search_id": 4, "name": "rabbitmq", "query": {"q": "rabbitmq"}},
+    EventKind.SAVED_SEARCH_DELETED: {"saved_search_id": 4, "name": "rabbitmq"},
 }
 
 # (kind, fields, what the error must say)
