@@ -52,7 +52,7 @@ SPEC_KINDS = frozenset({
     EventKind.SPEC_CREATED, EventKind.SPEC_REVISED, EventKind.SPEC_STATE_CHANGED,
     EventKind.LAUNCHPAD_CHANGED, EventKind.SPEC_MERGED_INTO,
 })
-COMMENT_UPSERT_KINDS = frozenset({EventKind.COMMENT_ADDED, EventKind.COMMENT_EDITED})
+COMMENT_UPSERT_KINDS = frozenset({EventKind.COMMENT_ADDED, EventKind.COMMENT_EDITED, EventKind.COMMENT_SHOWN})
 COMMENT_DELETE_KINDS = frozenset({EventKind.COMMENT_HIDDEN, EventKind.COMMENT_DELETED})
 
 
@@ -83,6 +83,10 @@ def plan_batch(events: Sequence[Event]) -> Plan:
             into = payload.get("into_spec_id")
             if kind == EventKind.SPEC_MERGED_INTO and isinstance(into, int):
                 plan.refresh_specs.add(into)
+                former = payload.get("former_spec_id")
+                if isinstance(former, int) and former != into:  # the merged spec's documents leave the index
+                    plan.delete_specs.add(former)
+                    plan.refresh_specs.discard(former)
         elif kind == EventKind.SPEC_DELETED:
             former = payload.get("former_spec_id", event.spec_id)
             if isinstance(former, int):

@@ -28,7 +28,8 @@ def test_update_then_status_then_reindex(portal: Portal, tmp_path: Path) -> None
     portal.ok("import", "specs", "--project", "nova", str(specs_tree(tmp_path / "tree")))
 
     status = portal.ok("search", "status").stdout
-    assert "Backend whoosh: 0 documents" in status and "3 events pending" in status
+    # project.created, two spec.created and the import run's import.finished
+    assert "Backend whoosh: 0 documents" in status and "4 events pending" in status
     assert "Run `portal search update`" in status
 
     update = portal.ok("search", "update").stdout

@@ -239,6 +239,11 @@ PLANS = [
     ([event(EventKind.SPEC_REVISED, 1), event(EventKind.SPEC_STATE_CHANGED, 2),
       event(EventKind.LAUNCHPAD_CHANGED, 3)], Plan(refresh_specs={1, 2, 3})),
     ([event(EventKind.SPEC_MERGED_INTO, 1, into_spec_id=2)], Plan(refresh_specs={1, 2})),
+    # The merged spec's documents leave; the survivor's (with the comments that moved to it) are read again.
+    ([event(EventKind.SPEC_MERGED_INTO, 2, into_spec_id=2, former_spec_id=5, name="old")],
+     Plan(refresh_specs={2}, delete_specs={5})),
+    ([event(EventKind.COMMENT_HIDDEN, 1, comment_id=7), event(EventKind.COMMENT_SHOWN, 1, comment_id=7)],
+     Plan(upsert_comments={7})),
     ([event(EventKind.SPEC_REVISED, 1), event(EventKind.SPEC_DELETED, None, former_spec_id=1)],
      Plan(delete_specs={1})),
     ([event(EventKind.PROJECT_CHANGED, None, 4, change="removed", name="nova")], Plan(delete_projects={"nova"})),

@@ -21,7 +21,7 @@ REVIEW_MESSAGES = [
 
 
 def full_markdown(text: str) -> str:
-    return markup.sanitize_html(markup._markdown_converter().convert(text))
+    return markup._COMMENT_CLEANER.clean(markup._markdown_converter().convert(text))
 
 
 @pytest.mark.parametrize("text", REVIEW_MESSAGES)

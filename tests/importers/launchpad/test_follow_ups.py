@@ -59,7 +59,7 @@ def test_badges_and_legends_on_the_project_table_and_the_spec_page(
         sync_project(db, nova, LaunchpadClient(http, lp.url, policy=FAST))
     db.flush()
     table = client.get("/projects/lpbadges").get_data(as_text=True)
-    row = text_of(table.split("spec-table")[1])
+    row = text_of(table.split("<tbody")[1])
     assert "Launchpad Blocked Essential no design document" in row
     legend = text_of(table.split('id="sources-legend"')[1].split("</p>")[0])
     assert "no design document a blueprint with neither" in legend and "priority" in legend
