@@ -45,6 +45,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 run: $(RUN_STAMP)
 	$(BIN)/portal db upgrade
 	$(BIN)/portal demo
+	$(BIN)/portal search update
 	$(BIN)/portal serve --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from portal.checklist import template as templates
 from portal.errors import InvalidInput
 from portal.models import ChecklistAnswer, ChecklistSummary, Project, Spec, SpecRevision
+from portal.specs.listing import Pager
 
 MAX_PER_PAGE = 200
 
@@ -58,23 +59,11 @@ class QueueRow:
 
 
 @dataclass(frozen=True)
-class QueuePage:
+class QueuePage(Pager):
     rows: list[QueueRow]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
 
 
 def parse_filter(args: Any, *, default_per_page: int = 50) -> QueueFilter:

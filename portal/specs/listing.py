@@ -106,11 +106,9 @@ class SpecFilter:
         return any((self.state, self.release, self.source, self.q, self.gap))
 
 
-@dataclass(frozen=True)
-class IdPage:
-    """One page of a list, as ids in display order, with what a pager needs."""
+class Pager:
+    """What a pager needs, from ``total``, ``page`` and ``per_page`` (mixed into the page dataclasses)."""
 
-    ids: list[int]
     total: int
     page: int
     per_page: int
@@ -126,6 +124,16 @@ class IdPage:
     @property
     def has_prev(self) -> bool:
         return self.page > 1
+
+
+@dataclass(frozen=True)
+class IdPage(Pager):
+    """One page of a list, as ids in display order, with what a pager needs."""
+
+    ids: list[int]
+    total: int
+    page: int
+    per_page: int
 
 
 def _filtered(project_id: int, flt: SpecFilter) -> Select[Any]:
