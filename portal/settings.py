@@ -14,6 +14,7 @@ import secrets
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,10 @@ SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_SESSION_HOURS = 24 * 365  # larger values overflow date arithmetic at serve time
 MAX_LOGIN_WINDOW_MINUTES = 60 * 24 * 7
-SECRET_SETTINGS = frozenset({"secret_key", "gerrit_password", "oidc_client_secret", "ldap_bind_password"})
+SECRET_SETTINGS = frozenset(
+    {"secret_key", "gerrit_password", "oidc_client_secret", "ldap_bind_password", "smtp_password"}
+)
+SMTP_TLS_MODES = ("none", "starttls", "ssl")
 MAX_PAGE_SIZE = 200  # the API's per_page maximum (openapi.yaml): a larger default would make every list a 400
 
 
@@ -260,6 +264,24 @@ def _parse_group_roles(value: Any) -> dict[str, str]:
 def _parse_optional_path(value: Any) -> str:
     text = str(value).strip()
     return str(Path(text).expanduser().absolute()) if text else ""
+
+
+def _parse_smtp_tls(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in SMTP_TLS_MODES:
+        raise InvalidValue(f"{value!r} is not one of {', '.join(SMTP_TLS_MODES)}")
+    return text
+
+
+def _parse_mail_from(value: Any) -> str:
+    """An address, optionally with a display name (``BOB <bob@example.org>``); no line breaks (header injection)."""
+    text = str(value).strip()
+    if "\r" in text or "\n" in text:
+        raise InvalidValue("a line break is not allowed in an address")
+    _name, address = parseaddr(text)
+    if text and ("@" not in address or " " in address):
+        raise InvalidValue(f"{value!r} has no valid address (expected e.g. bob@example.org)")
+    return text
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -575,6 +597,91 @@ SPECS: tuple[SettingSpec, ...] = (
         "database_url). Default: whoosh.",
     ),
     SettingSpec(
+        "smtp_host",
+        _parse_plain_text,
+        "a host name or address",
+        "The SMTP server alert mail, digests and account mail go through. Empty: no mail is sent "
+        "(notifications wait in the outbox, and `portal alerts send` says why). Default: empty.",
+    ),
+    SettingSpec(
+        "smtp_port",
+        _int_between(1, 65535),
+        "a port number",
+        "The SMTP server's port. Default: 25 (use 587 with starttls, 465 with ssl).",
+    ),
+    SettingSpec(
+        "smtp_tls",
+        _parse_smtp_tls,
+        "none, starttls or ssl",
+        "How the SMTP connection is protected: none (plain, a local relay), starttls (upgrade on "
+        "the plain port, usually 587) or ssl (TLS from the start, usually 465). Default: none.",
+    ),
+    SettingSpec("smtp_user", _parse_plain_text, "a user name", "SMTP login; empty: no login. Default: empty."),
+    SettingSpec("smtp_password", _parse_plain_text, "a password", "SMTP password, with smtp_user. Default: empty."),
+    SettingSpec(
+        "smtp_timeout",
+        _seconds_between(0, 300),
+        "a number of seconds above 0 and at most 300",
+        "How long connecting to and each reply of the SMTP server may take. Default: 30.",
+    ),
+    SettingSpec(
+        "mail_from",
+        _parse_mail_from,
+        "an address, e.g. BOB <bob@example.org>",
+        "The From address of every mail BOB sends. Required to send mail. Default: empty.",
+    ),
+    SettingSpec(
+        "webhook_allow_http",
+        _parse_bool,
+        "true or false",
+        "Allow webhook URLs with http:// (the payload and signature cross the network in clear). "
+        "Default: false: https only.",
+    ),
+    SettingSpec(
+        "webhook_allow_private",
+        _parse_bool,
+        "true or false",
+        "Allow webhooks to private, loopback and link-local addresses (a receiver on the same "
+        "network). Default: false: such addresses are refused, after resolving the name once.",
+    ),
+    SettingSpec(
+        "webhook_timeout",
+        _seconds_between(0, 60),
+        "a number of seconds above 0 and at most 60",
+        "How long one webhook POST may take before it counts as failed and is retried. Default: 10.",
+    ),
+    SettingSpec(
+        "self_signup",
+        _parse_bool,
+        "true or false",
+        "Let anyone create an operator account at /signup, confirmed by a mailed link (needs mail "
+        "settings and base_url). Default: false: admins create accounts.",
+    ),
+    SettingSpec(
+        "worker_sync_interval",
+        _int_between(0, 7 * 24 * 3600),
+        "a number of seconds, 0 to turn it off",
+        "How often `portal worker` runs the Gerrit and Launchpad syncs of every project. Default: 3600.",
+    ),
+    SettingSpec(
+        "worker_index_interval",
+        _int_between(0, 24 * 3600),
+        "a number of seconds, 0 to turn it off",
+        "How often `portal worker` brings the search index up to date. Default: 30.",
+    ),
+    SettingSpec(
+        "worker_alerts_interval",
+        _int_between(0, 24 * 3600),
+        "a number of seconds, 0 to turn it off",
+        "How often `portal worker` matches new events and delivers pending notifications. Default: 60.",
+    ),
+    SettingSpec(
+        "worker_digest_interval",
+        _int_between(0, 24 * 3600),
+        "a number of seconds, 0 to turn it off",
+        "How often `portal worker` looks for users whose digest hour has come. Default: 300.",
+    ),
+    SettingSpec(
         "testing",
         _parse_bool,
         "true or false",
@@ -632,6 +739,21 @@ class Settings:
     ldap_timeout: float = 5.0
     ldap_allow_plain: bool = False
     search_backend: str = "whoosh"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_tls: str = "none"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_timeout: float = 30.0
+    mail_from: str = ""
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
+    self_signup: bool = False
+    worker_sync_interval: int = 3600
+    worker_index_interval: int = 30
+    worker_alerts_interval: int = 60
+    worker_digest_interval: int = 300
     testing: bool = False
 
     def __post_init__(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from flask_wtf import CSRFProtect
 
-from portal.api import guide, views, votes
+from portal.api import guide, subscriptions, views, votes
 from portal.http.auth import load_api_token
 
 
@@ -19,6 +19,7 @@ def register_api(app: Flask, csrf: CSRFProtect) -> None:
     bp.before_request(load_api_token)
     views.register(bp)
     votes.register(bp)
+    subscriptions.register(bp)
     csrf.exempt(bp)
     app.register_blueprint(bp)
     app.register_blueprint(guide.bp)  # /api: the endpoints for people, an HTML page

@@ -115,9 +115,23 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from portal.cli import checklist, db, demo, imports, projects, report, runs, search, serve, sync, users
+    from portal.cli import (
+        alerts,
+        checklist,
+        db,
+        demo,
+        imports,
+        projects,
+        report,
+        runs,
+        search,
+        serve,
+        sync,
+        users,
+        worker,
+    )
 
-    for module in (db, demo, serve, users, projects, imports, sync, runs, checklist, report, search):
+    for module in (db, demo, serve, users, projects, imports, sync, runs, checklist, report, search, alerts, worker):
         module.register(main)
 
 

@@ -69,4 +69,8 @@ def _progress_printer() -> Callable[[int, int, str], None]:
 
 
 def register(main: click.Group) -> None:
+    from portal.cli import import_mail, import_meetings
+
+    import_meetings.register(import_group)
+    import_mail.register(import_group)
     main.add_command(import_group)

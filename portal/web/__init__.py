@@ -10,14 +10,18 @@ from portal.http.auth import actor
 from portal.web import (
     accounts,
     admin,
+    alerts,
     checklist,
     comments,
     dashboard,
+    feeds,
     filters,
     health,
+    outside_links,
     pages,
     reports,
     search,
+    signup,
     site_files,
     votes,
 )
@@ -30,6 +34,10 @@ def register_web(app: Flask) -> None:
                       comments.bp, votes.bp, reports.bp):
         app.register_blueprint(blueprint)
     search.init_app(app)  # /search and saved searches; Jinja globals for related specs and the account page
+    alerts.init_app(app)  # subscriptions, follow buttons, one-click unsubscribe
+    feeds.init_app(app)  # Atom feeds (per user, per project), webhook delivery log
+    signup.init_app(app)  # self sign-up, email verification, password reset
+    outside_links.init_app(app)  # links of IRC meetings and mail threads to specs, added or removed by hand
 
     @app.context_processor
     def _globals() -> dict[str, object]:

@@ -1,0 +1,28 @@
+"""accounts mail: no schema change yet (a slot kept for this piece of work)
+
+Revision ID: f9c2d3e4f509
+Revises: f9b1c2d3e409
+Create Date: 2026-12-02 14:20:00+00:00
+
+Rules for every revision:
+- Stay compatible with the previous release of the code (deploys are rolling).
+- Work on SQLite (batch mode) and PostgreSQL; keep locks short.
+- Write a downgrade that really reverses the upgrade.
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = 'f9c2d3e4f509'
+down_revision: str | None = 'f9b1c2d3e409'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

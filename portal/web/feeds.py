@@ -1,0 +1,9 @@
+"""Pages of feeds (in progress)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Registers this module's blueprint."""
