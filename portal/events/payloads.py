@@ -280,6 +280,9 @@ class ImportFinished(Payload):
     status: str  # succeeded | partial | failed
     run_id: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    # A failed sync: how many runs of this source and project have failed in a row (admins hear at 2).
+    consecutive_failures: int = 0
+    error: str | None = None
 
 
 # --- saved searches (personal: never in the public feed) ------------------------------
