@@ -494,6 +494,20 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
             )
 
 
+def resolve_host(host: str, port: int, url: str) -> list[_Address]:
+    """Every address ``host`` resolves to, once (a literal IP is itself); :class:`AddressNotAllowed` if none.
+
+    Public for callers that connect to the checked address themselves
+    (``portal.alerts.ssrf``, webhooks), so the name is never resolved again.
+    """
+    return _resolve(host, port, url)
+
+
+def non_public_kind(address: _Address) -> str:
+    """'' for a public unicast address, else what it is ("loopback", "private", …) for a message."""
+    return _non_public_kind(address)
+
+
 def _resolve(host: str, port: int, url: str) -> list[_Address]:
     try:
         literal = ipaddress.ip_address(host)

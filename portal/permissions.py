@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.errors import AuthenticationRequired, PermissionDenied
-from portal.models import Comment, CommentSource, Project, Role, SavedSearch, Spec, User
+from portal.models import Comment, CommentSource, Project, Role, SavedSearch, Spec, Subscription, User
 
 ASK_ADMIN = "ask a portal admin"
 
@@ -290,6 +290,17 @@ def can_delete_saved_search(actor: User | None, saved: SavedSearch) -> Decision:
     assert actor is not None
     if saved.user_id != actor.id:
         return _deny("Only the person who saved a search can delete it.")
+    return ALLOWED
+
+
+def can_see_webhook_deliveries(actor: User | None, subscription: Subscription) -> Decision:
+    """A subscription's webhook delivery log: its owner, and admins (who look into failing hooks)."""
+    refused = _account(actor, "see webhook deliveries")
+    if refused is not None:
+        return refused
+    assert actor is not None
+    if subscription.user_id != actor.id and not is_admin(actor):
+        return _deny("Only the owner of a subscription (or an admin) can see its deliveries.")
     return ALLOWED
 
 

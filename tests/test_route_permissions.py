@@ -130,6 +130,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("accounts.password", "POST"): Rule(SIGNED_IN, "login_required"),
     ("accounts.create_token", "POST"): Rule(SIGNED_IN, "login_required"),
     ("accounts.revoke_token", "POST"): Rule(SIGNED_IN, "login_required (own tokens only)", own_token),
+    # One's own Atom feed address (portal.web.feeds): login_required.
+    ("feeds.create_feed_token", "POST"): Rule(SIGNED_IN, "login_required"),
+    ("feeds.revoke_feed_token", "POST"): Rule(SIGNED_IN, "login_required"),
     # Sign-in identities: one's own (the OpenID Connect callback is a GET; LDAP reuses POST /login).
     ("accounts.link_oidc", "POST"): Rule(SIGNED_IN, "can_link_identity (then a round trip to the provider)"),
     ("accounts.unlink_identity", "POST"): Rule(SIGNED_IN, "can_link_identity (own links only)", own_identity),
