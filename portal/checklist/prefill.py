@@ -88,6 +88,8 @@ _BOILERPLATE = tuple(
         r"^(tbd|todo|to be (determined|done|written)|fill (this|me) in|xxx)\b",
     )
 )
+# A line break inside a paragraph, with the indentation around it (not a blank line).
+_LINE_BREAK = re.compile(r"[ \t]*(?<!\n)\n(?![ \t]*\n)[ \t]*")
 # Prefill states are only these three; reviewers add "concern" and "n/a".
 ADDRESSED, NONE, MISSING = "addressed", "none", "missing"
 
@@ -160,6 +162,7 @@ class SpecText:
     full: dict[tuple[str, ...], str] = field(default_factory=dict)
     _answering: list[Section] = field(default_factory=list)
     ignored: re.Pattern[str] | None = None  # the template's headings that never answer (v2+)
+    _flowed: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Sections come in document order, so a section's descendants follow it.
@@ -177,6 +180,12 @@ class SpecText:
     def text_of(self, section: Section) -> str:
         """The section's text including its subsections."""
         return self.full.get(section.path, section.text)
+
+    def flowed(self, section: Section) -> str:
+        """The section's own text with each paragraph on one line ("during\\nNewton" → "during Newton"), paragraphs kept apart."""
+        if section.path not in self._flowed:
+            self._flowed[section.path] = _LINE_BREAK.sub(" ", section.text)
+        return self._flowed[section.path]
 
     def answering(self) -> list[Section]:
         """Sections that can carry an answer (not References, History, Work items…)."""
@@ -213,7 +222,7 @@ def judge(text: str, judging: Judging | None = None) -> str:
     if not body or is_boilerplate(body, judging):
         return MISSING
     contrast = rules.contrast or _CONTRAST
-    lead = _NONE_LEAD.match(body)
+    lead = _NONE_LEAD.match(body) or (rules.none_sentences.match(body) if rules.none_sentences is not None else None)
     if lead:
         rest = body[lead.end() :].strip()
         if not rest:
@@ -230,6 +239,8 @@ def judge(text: str, judging: Judging | None = None) -> str:
         return NONE if len(words) <= rules.reason_max_words else ADDRESSED
     if _NEGATIVE_SENTENCE.match(body) and len(body.split()) <= 40:
         return NONE
+    if rules.not_none is not None and rules.not_none.search(body) and len(_SENTENCE_START.findall(body)) > 1:
+        return ADDRESSED  # "This change enhances security … There are no negative security impacts."
     if len(body.split()) <= 50 and _NO_IMPACT_ANYWHERE.search(body) and not contrast.search(body):
         return NONE
     if rules.concludes_none is not None and len(body.split()) <= 50 and rules.concludes_none.search(body):
@@ -466,19 +477,36 @@ def find_phrase(
             continue
         if any(not_the_change.match(part.strip()) for part in sec.path):
             continue
+        text = spec.flowed(sec) if judging is not None and judging.flow_lines else sec.text
         # Case-insensitive regular expressions are slow in CPython; search the
         # lower-cased text with case-sensitive copies instead (same offsets).
-        lowered = sec.text.lower()
-        haystack = lowered if len(lowered) == len(sec.text) else None
+        lowered = text.lower()
+        haystack = lowered if len(lowered) == len(text) else None
         finder = _lower_copy(pattern) if haystack is not None else pattern
-        for match in finder.finditer(haystack if haystack is not None else sec.text):
-            sentence = sentence_around(sec.text, match)
+        for match in finder.finditer(haystack if haystack is not None else text):
+            sentence = sentence_around(text, match)
             if skip is not None and skip.search(sentence):
                 continue
-            if judging is not None and judging.negated is not None and _negated(sec.text, match, judging.negated):
+            if judging is not None and judging.negated is not None and _negated(text, match, judging.negated):
                 continue
             if judge(sentence, judging) == ADDRESSED and len(sentence.split()) >= 5:
                 return Evidence(section=heading(sec), quote=sentence)
+    return None
+
+
+def _find_none(
+    spec: SpecText, pattern: re.Pattern[str], judging: Judging | None, *, exclude: list[Section]
+) -> Evidence | None:
+    """The first sentence, in a section that describes the change, saying there is nothing for the item ("users won't be impacted")."""
+    excluded = {s.path for s in exclude}
+    not_the_change = (judging.not_the_change if judging else None) or _NOT_THE_CHANGE
+    for sec in spec.answering():
+        if sec.path in excluded or any(not_the_change.match(part.strip()) for part in sec.path):
+            continue
+        text = spec.flowed(sec) if judging is not None and judging.flow_lines else sec.text
+        match = pattern.search(text)
+        if match is not None:
+            return Evidence(section=heading(sec), quote=sentence_around(text, match))
     return None
 
 
@@ -521,6 +549,10 @@ def judge_item(item: Item, spec: SpecText, judging: Judging | None = None) -> It
         found = find_phrase(spec, pattern, judging, exclude=dedicated, skip=rules.skip_sentence) if pattern else None
         if found is not None:
             state, evidence = ADDRESSED, found
+    if state == MISSING and rules.none_elsewhere is not None:
+        said_none = _find_none(spec, rules.none_elsewhere, judging, exclude=dedicated)
+        if said_none is not None:
+            state, evidence = NONE, said_none
     if evidence is None:
         evidence = Evidence(section="", quote="No section of the spec answers this.")
     return ItemResult(key=item.key, area=item.area, state=state, evidence=evidence)

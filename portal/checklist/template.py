@@ -63,7 +63,10 @@ class Rules:
     such as "Other deployer impact"); ``skip_sentence``: sentences matching
     this never count (deprecation warnings are not monitoring); ``impacts``:
     a catch-all "impacts" answer (spec lite) of "None" answers this item;
-    ``applies``: phrases that make the item apply to the spec, with the reason shown.
+    ``applies``: phrases that make the item apply to the spec, with the reason shown;
+    ``none_elsewhere`` (v3+): where the item has no section and nothing answers
+    it, an explicit "nothing here" sentence elsewhere ("users won't be impacted")
+    makes it "none" rather than "missing".
     """
 
     elsewhere: re.Pattern[str] | None = None
@@ -76,6 +79,7 @@ class Rules:
     applies: tuple[tuple[re.Pattern[str], str], ...] = ()
     applies_by_default: bool = True
     not_applicable_because: str = ""
+    none_elsewhere: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,9 @@ class Judging:
     impacts_sections: re.Pattern[str] | None = None
     negated: re.Pattern[str] | None = None  # just before a phrase found elsewhere: it does not count
     boilerplate: re.Pattern[str] | None = None  # a section starting with a template's own prompt says nothing
+    none_sentences: re.Pattern[str] | None = None  # v3+: openings read as "None" ("does not have any … impacts")
+    flow_lines: bool = False  # v3+: phrases found elsewhere match across a paragraph's line breaks
+    not_none: re.Pattern[str] | None = None  # v3+: a short section saying this is an answer ("enhances security")
 
 
 @dataclass(frozen=True)
@@ -207,6 +214,7 @@ def _rules(hints: dict[str, Any]) -> Rules:
         applies=tuple(applies),
         applies_by_default=bool(applicability.get("by_default", True)),
         not_applicable_because=str(applicability.get("otherwise", "")),
+        none_elsewhere=_one_regex(hints.get("none_elsewhere")),
     )
 
 
@@ -222,6 +230,9 @@ def _judging(raw: dict[str, Any]) -> Judging:
         impacts_sections=_one_regex(raw.get("impacts_sections")),
         negated=_one_regex(raw.get("negated")),
         boilerplate=_one_regex(raw.get("boilerplate")),
+        none_sentences=_one_regex(raw.get("none_sentences")),
+        flow_lines=bool(raw.get("flow_lines", False)),
+        not_none=_one_regex(raw.get("not_none")),
     )
 
 

@@ -305,6 +305,8 @@ def _git_dates(base: Path) -> dict[Path, tuple[datetime, datetime]]:
     git = shutil.which("git")
     if git is None:
         return {}
+    if "GIT_DIR" not in os.environ and not any((folder / ".git").exists() for folder in (base, *base.parents)):
+        return {}  # not a work tree: no process to start (most of a re-import's fixed cost otherwise)
     try:
         # Fixed arguments and our own paths only: nothing from the tree reaches the command line.
         top = subprocess.run([git, "-C", str(base), "rev-parse", "--show-toplevel"],  # noqa: S603

@@ -176,7 +176,7 @@ def text_skip_reason(text: str) -> str | None:
         return "template"
     if any(marker in lowered for marker in _TEMPLATE_MARKERS[3:]):
         return "template"
-    body = _strip_rst_noise(text)
+    body = _strip_rst_noise(text, limit=STUB_MAX_BYTES)
     if len(body.encode("utf-8")) <= STUB_MAX_BYTES:
         if _MOVED.search(body):
             return "redirect stub"
@@ -191,11 +191,21 @@ def _has_content_after_template(lowered: str) -> bool:
     return "\n:problem:" in tail
 
 
-def _strip_rst_noise(text: str) -> str:
-    """The text without the licence comment block, heading underlines and blank lines."""
+_UNDERLINE = re.compile(r"([=\-~^*#+\"'`:.])\1{2,}")
+
+
+def _strip_rst_noise(text: str, limit: int | None = None) -> str:
+    """The text without the licence comment block, heading underlines and blank lines.
+
+    With ``limit``, stops once the kept text is longer than that many characters
+    (callers only ask whether it is short: a re-import reads every small file).
+    """
     lines: list[str] = []
+    kept = 0
     in_comment = False
     for line in text.splitlines():
+        if limit is not None and kept > limit:
+            break
         stripped = line.strip()
         if stripped.startswith(".."):
             in_comment = True
@@ -203,9 +213,10 @@ def _strip_rst_noise(text: str) -> str:
         if in_comment and (not stripped or line[:1].isspace()):
             continue
         in_comment = False
-        if not stripped or re.fullmatch(r"([=\-~^*#+\"'`:.])\1{2,}", stripped):
+        if not stripped or _UNDERLINE.fullmatch(stripped):
             continue
         lines.append(stripped)
+        kept += len(stripped) + 1
     return "\n".join(lines)
 
 

@@ -65,14 +65,15 @@ def release_rank(name: str | None) -> int:
 
 
 # Ironic numbers its specs folders by its own versions (``specs/15.1/``). The
-# OpenStack series of each version, from ironic's published release history
-# (releases.openstack.org/<series>/ lists the ironic versions of each series;
-# the openstack/releases repository's deliverables/<series>/ironic.yaml are
-# the source). A version not listed is shown as it is, with no series.
+# OpenStack series of each version, checked against the openstack/releases
+# repository (``deliverables/<series>/ironic.yaml``, commit 02df7c9a3cc3,
+# 2026-08-21): every X.Y with an X.Y.0 release in the series' file, stable
+# point releases (6.3, 17.1, 18.3) included. A version not listed is shown
+# as it is, with no series. Extend it from the next series' ironic.yaml.
 VERSION_SERIES: dict[str, str] = {
     **dict.fromkeys(("4.0", "4.1", "4.2"), "liberty"),
     **dict.fromkeys(("4.3", "5.0", "5.1"), "mitaka"),
-    **dict.fromkeys(("6.0", "6.1", "6.2"), "newton"),
+    **dict.fromkeys(("6.0", "6.1", "6.2", "6.3"), "newton"),
     **dict.fromkeys(("7.0",), "ocata"),
     **dict.fromkeys(("8.0", "9.0", "9.1"), "pike"),
     **dict.fromkeys(("9.2", "10.0", "10.1"), "queens"),
@@ -81,8 +82,8 @@ VERSION_SERIES: dict[str, str] = {
     **dict.fromkeys(("12.2", "13.0"), "train"),
     **dict.fromkeys(("14.0", "15.0"), "ussuri"),
     **dict.fromkeys(("15.1", "15.2", "16.0"), "victoria"),
-    **dict.fromkeys(("16.1", "16.2", "17.0"), "wallaby"),
-    **dict.fromkeys(("18.0", "18.1", "18.2"), "xena"),
+    **dict.fromkeys(("16.1", "16.2", "17.0", "17.1"), "wallaby"),
+    **dict.fromkeys(("18.0", "18.1", "18.2", "18.3"), "xena"),
     **dict.fromkeys(("19.0", "20.0", "20.1"), "yoga"),
     **dict.fromkeys(("20.2", "21.0", "21.1"), "zed"),
     **dict.fromkeys(("21.2", "21.3", "21.4"), "2023.1"),
@@ -90,6 +91,9 @@ VERSION_SERIES: dict[str, str] = {
     **dict.fromkeys(("23.1", "24.0", "24.1"), "2024.1"),
     **dict.fromkeys(("25.0", "26.0", "26.1"), "2024.2"),
     **dict.fromkeys(("27.0", "28.0", "29.0"), "2025.1"),
+    **dict.fromkeys(("30.0", "31.0", "32.0"), "2025.2"),
+    **dict.fromkeys(("33.0", "34.0", "35.0"), "2026.1"),
+    **dict.fromkeys(("36.0", "37.0", "38.0"), "2026.2"),
 }
 _VERSION = re.compile(r"^(\d{1,3})\.(\d{1,3})$")
 

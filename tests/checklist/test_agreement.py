@@ -90,6 +90,6 @@ def test_prefill_agrees_with_the_hand_labels() -> None:
         assert parts[("pooled", "all")].rate(key) >= 0.75, report
 
 
-# Measured with template v2 (docs/checklist.md), rounded down.
-FLOOR_POOLED_HELD_OUT = 0.90
-FLOOR_PER_PROJECT_HELD_OUT = 0.86
+# Measured with template v3 (docs/checklist.md: pooled 92.0%, glance 88.3%), rounded down.
+FLOOR_POOLED_HELD_OUT = 0.915
+FLOOR_PER_PROJECT_HELD_OUT = 0.88

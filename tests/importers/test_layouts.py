@@ -56,7 +56,8 @@ def nova(make_project: Callable[..., Project]) -> Project:
         (("keystone", "backlog"), Placement(None, B, deliverable="keystone")),
         # ironic: version folders, <release>-implemented, not-implemented
         (("15.1",), Placement("15.1", A, series="victoria")),
-        (("36.0",), Placement("36.0", A, series=None)),
+        (("36.0",), Placement("36.0", A, series="2026.2")),
+        (("99.0",), Placement("99.0", A, series=None)),
         (("kilo-implemented",), Placement("kilo", IMPL)),
         (("not-implemented",), Placement(None, SpecState.NOT_IMPLEMENTED)),
         (("retired",), Placement(None, SpecState.RETIRED)),
@@ -107,10 +108,20 @@ def test_texts_that_are_not_specs() -> None:
 
 
 def test_release_names_sort_in_release_order_with_versions_by_number() -> None:
-    names = ["liberty", "2023.1", "zed", "9.2", "36.0", "15.1", "juno", "2026.2"]
+    names = ["liberty", "2023.1", "zed", "9.2", "99.0", "36.0", "15.1", "juno", "2026.2"]
     assert sorted(names, key=release_sort_key) == ["juno", "liberty", "9.2", "15.1", "zed", "2023.1", "2026.2",
-                                                   "36.0"]
+                                                   "36.0", "99.0"]
     assert version_series("9.2") == "queens"
+
+
+def test_ironic_versions_map_to_the_series_openstack_releases_lists() -> None:
+    """Rows checked against openstack/releases deliverables/<series>/ironic.yaml (docs/layouts.md)."""
+    assert version_series("6.3") == "newton"  # a stable point release of newton
+    assert version_series("17.1") == "wallaby"
+    assert version_series("21.4") == "2023.1"
+    assert version_series("30.0") == "2025.2"
+    assert version_series("38.0") == "2026.2"
+    assert version_series("39.0") is None  # unknown: shown as it is
 
 
 def _write(root: Path, rel: str, text: str) -> Path:
