@@ -127,6 +127,21 @@ def can_answer_checklist(actor: User | None, spec: Spec) -> Decision:
     return ALLOWED
 
 
+def can_link_discussions(actor: User | None) -> Decision:
+    """Add or remove a link between an outside discussion (IRC meeting, list thread) and a spec: reviewers, admins."""
+    refused = _poster(actor, "link discussions to specs")
+    if refused is not None:
+        return refused
+    assert actor is not None
+    if actor.role not in (Role.REVIEWER.value, Role.ADMIN.value):
+        return _deny(
+            "Only reviewers and admins add or remove links to outside discussions; your account has the "
+            f"{actor.role} role. Comment on the spec with the log's address instead, or {ASK_ADMIN} for the "
+            "reviewer role."
+        )
+    return ALLOWED
+
+
 def can_vote(actor: User | None, spec: Spec) -> Decision:
     """Cast or withdraw one's vote on a spec: any active account that is not blocked."""
     return _or_allowed(_poster(actor, "vote"))

@@ -166,6 +166,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.delete_comment", "DELETE"): Rule(MODERATORS, "can_delete_comment (another's comment)",
                                            others_comment_args, api=True),
     ("api.hide_comment", "POST"): Rule(MODERATORS, "can_hide_comment", others_comment_args, api=True),
+    # Links between outside discussions (IRC meetings, list threads) and specs: reviewers and admins.
+    ("outside_links.add", "POST"): Rule(REVIEWERS, "can_link_discussions", spec_args),
+    ("outside_links.remove", "POST"): Rule(REVIEWERS, "can_link_discussions",
+                                           lambda world, role: spec_args(world, role) | {"link_id": 999999}),
     # Votes: every active account that is not blocked; acknowledging is for this project's PTLs only.
     ("votes.cast", "POST"): Rule(SIGNED_IN, "can_vote", spec_args),
     ("votes.withdraw", "POST"): Rule(SIGNED_IN, "can_vote", spec_args),

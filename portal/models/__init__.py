@@ -40,6 +40,7 @@ from portal.models.checklists import (
     GapKind,
 )
 from portal.models.discussion import Comment, CommentEdit, CommentSource
+from portal.models.outside import DiscussionLink, LinkOrigin, OutsideDiscussion, OutsideFile
 from portal.models.projects import Project, ProjectAlias, ProjectSource, SourceKind
 from portal.models.search import SavedSearch
 from portal.models.specs import (
@@ -67,6 +68,10 @@ from portal.models.votes import (
 )
 
 __all__ = [
+    "DiscussionLink",
+    "LinkOrigin",
+    "OutsideDiscussion",
+    "OutsideFile",
     "ANSWER_STATES",
     "AckKind",
     "Acknowledgement",

@@ -21,6 +21,8 @@ class CommentSource(StrEnum):
     GERRIT = "gerrit"  # a review message or an inline comment
     LAUNCHPAD = "launchpad"  # the blueprint whiteboard
     LINK = "link"  # an IRC log, a mailing-list thread… with a summary
+    IRC = "irc"  # a meeting topic's salient points, imported from the meeting bot's logs
+    MAIL = "mail"  # a mailing-list thread's salient points, imported from the list archive
 
 
 _SOURCES = ", ".join(f"'{s.value}'" for s in CommentSource)
