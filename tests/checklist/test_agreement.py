@@ -59,7 +59,12 @@ def test_held_out_choice_is_by_hash_of_the_corpus_path() -> None:
     assert is_held_out("glance-specs/specs/zed/approved/glance/duplicate-downloads.rst") in (True, False)
     paths = [label.corpus_path for label in load_labels(LABELS)]
     share = sum(map(is_held_out, paths)) / len(paths)
-    assert 0.6 < share < 0.9
+    # Labels added to tune on are picked from the tuning quarter, so the labelled share sits below 3/4.
+    assert 0.5 < share < 0.9
+    root = corpus_or_skip().parent
+    corpus = [f"{p.relative_to(root)}" for tree in ("glance-specs", "manila-specs", "designate-specs", "nova-specs")
+              for p in (root / tree / "specs").rglob("*.rst")]
+    assert 0.65 < sum(map(is_held_out, corpus)) / len(corpus) < 0.85
 
 
 def _agreements(corpus_root: Path) -> dict[tuple[str, str], Agreement]:
@@ -90,6 +95,7 @@ def test_prefill_agrees_with_the_hand_labels() -> None:
         assert parts[("pooled", "all")].rate(key) >= 0.75, report
 
 
-# Measured with template v3 (docs/checklist.md: pooled 92.0%, glance 88.3%), rounded down.
-FLOOR_POOLED_HELD_OUT = 0.915
-FLOOR_PER_PROJECT_HELD_OUT = 0.88
+# Measured with template v3 after batch 7 (docs/checklist.md: pooled 526/572 = 92.0%,
+# glance 205/231 = 88.7%), rounded down.
+FLOOR_POOLED_HELD_OUT = 0.919
+FLOOR_PER_PROJECT_HELD_OUT = 0.885

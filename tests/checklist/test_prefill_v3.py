@@ -69,6 +69,80 @@ CASES = [
                                   "instead of the pool manager."}),
         "alternatives", "addressed", "missing", id="instead-of-is-not-an-alternative",
     ),
+    # Batch 7 (tuning labels kilo/metadefs-tags, sorting-enhancements, liberty v2-additional-filtering,
+    # mitaka swift service tokens and ovf-lite, manila user-messages, startup reconciliation, race conditions).
+    pytest.param(
+        _full({"Proposed change": "Add two filters.",
+               "Data model impact": "The additional indexes raised will impose a longer upgrade window for "
+                                    "larger Glance installs while the indexes are built."}),
+        "upgrade", "missing", "addressed", id="upgrade-window-is-an-upgrade-answer",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Send a service token to Swift.",
+               "Other deployer impact": "Operators modify their Swift and Glance configurations to use it. "
+                                        "(Unmodified configurations will work as before.)"}),
+        "upgrade", "missing", "addressed", id="unmodified-configurations-work-as-before",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Add a sort parameter.",
+               "REST API impact": "Currently the images query supports the 'sort_key' and 'sort_dir' parameters; "
+                                  "these will be deprecated."}),
+        "upgrade", "missing", "addressed", id="parameters-will-be-deprecated",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Import OVA packages.",
+               "Documentation impact": "Document the import. Backward functionality is preserved in an upgraded "
+                                       "system by maintaining the Nova OVF driver."}),
+        "upgrade", "missing", "addressed", id="backward-functionality-preserved-in-an-upgraded-system",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Add a tag catalog.",
+               "Other deployer impact": "Default tag libraries will be checked into Glance. Deployers can "
+                                        "customize these and provide additional definition files."}),
+        "config", "none", "addressed", id="what-deployers-can-do-is-a-config-answer",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Both new filters will support access control through oslo.policy enforcement "
+                                  "to allow a deployer to restrict usage of these filters.",
+               "Other deployer impact": "None"}),
+        "config", "none", "addressed", id="allowing-a-deployer-to-restrict-overturns-deployer-none",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Use of distributed locks ensures that all services see the same locking state "
+                                  "even if services run on different nodes, and even across node failures."}),
+        "ha", "missing", "addressed", id="behaviour-across-node-failures-is-ha",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Reconcile stuck resources at startup.",
+               "Other deployer impact": "A new option startup_reconciliation_enabled (BoolOpt, default True) "
+                                        "controls whether reconciliation runs at startup."}),
+        "rollback", "missing", "addressed", id="an-option-that-controls-whether-it-runs-is-an-off-switch",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Import OVA packages.",
+               "Notifications impact": "While notifications for OVA processing start and finish can be "
+                                       "helpful there shall be none at this point."}),
+        "monitoring", "addressed", "none", id="there-shall-be-none-is-none",
+    ),
+    # Batch 8 (manila ocata revert-to-snapshot, unimplemented json-schema validation).
+    pytest.param(
+        _full({"Proposed change": "Revert a share to its latest snapshot. Once user messages are available, it "
+                                  "would be helpful to include a message saying the restore succeeded.",
+               "Notifications impact": "None"}),
+        "monitoring", "addressed", "none", id="a-wish-for-later-is-not-monitoring",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Validate request bodies with JSON schema.",
+               "REST API impact": "Since Liberty we strive to maintain complete API backwards-compatibility: a "
+                                  "client talking to different releases sees the same behaviour."}),
+        "upgrade", "missing", "addressed", id="hyphenated-backwards-compatibility",
+    ),
+    pytest.param(
+        _full({"Proposed change": "Add a revert action. It is intended for tenants and admins, and the "
+                                  "policy.json file will be updated to reflect allowed use by all.",
+               "Other deployer impact": "None"}),
+        "config", "none", "addressed", id="policy-file-updated-overturns-deployer-none",
+    ),
 ]
 
 
