@@ -1,6 +1,7 @@
 # BOB: set-up commands. Needs only python3 (with venv and pip) on the machine.
 #
-#   make run            fresh machine -> portal with demo data on http://127.0.0.1:5000 (data in ./instance)
+#   make run            fresh machine -> portal with demo data on http://127.0.0.1:5000 (data in ./instance),
+#                       and `portal worker` beside it (search index, alerts); Ctrl-C stops both
 #   make test           the whole suite on SQLite (browser tests skip, saying why, without /usr/bin/chromium)
 #   make test PYTEST_ARGS='-x -k login'       extra pytest arguments
 #   make test-postgres  the suite on the PostgreSQL named by PORTAL_TEST_DATABASE_URL (.ci/start-postgres makes one)
@@ -46,6 +47,14 @@ run: $(RUN_STAMP)
 	$(BIN)/portal db upgrade
 	$(BIN)/portal demo
 	$(BIN)/portal search update
+	@# The worker runs beside the server (search index and alerts on short demo intervals; no syncs:
+	@# the demo has no upstream); Ctrl-C or TERM stops both, the worker after its current job.
+	PORTAL_WORKER_SYNC_INTERVAL=$${PORTAL_WORKER_SYNC_INTERVAL:-0} \
+	PORTAL_WORKER_INDEX_INTERVAL=$${PORTAL_WORKER_INDEX_INTERVAL:-5} \
+	PORTAL_WORKER_ALERTS_INTERVAL=$${PORTAL_WORKER_ALERTS_INTERVAL:-10} \
+	PORTAL_WORKER_DIGEST_INTERVAL=$${PORTAL_WORKER_DIGEST_INTERVAL:-60} \
+	  $(BIN)/portal worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
 	$(BIN)/portal serve --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)

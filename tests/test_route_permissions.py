@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -31,6 +32,7 @@ from portal.accounts import service as accounts
 from portal.checklist import template as checklist_template
 from portal.discussion import service as discussion
 from portal.models import ApiToken, ExternalIdentity, IdentityKind, Project, Role, SavedSearch, Spec, User
+from portal.settings import Settings
 from tests.support.factories import login
 from tests.support.html import csrf_token
 
@@ -125,6 +127,11 @@ RULES: dict[tuple[str, str], Rule] = {
     # Logging in and out is for everyone (a logged-in visitor is sent on, an empty form is a 400).
     ("accounts.login", "POST"): Rule(EVERYONE, "none: the login form"),
     ("accounts.logout", "POST"): Rule(EVERYONE, "none: logging out"),
+    # Sign-up and password reset are for people who cannot log in; signup 404s unless self_signup is on.
+    ("signup.signup", "POST"): Rule(EVERYONE, "none: self sign-up (404 when off)"),
+    ("signup.reset_request", "POST"): Rule(EVERYONE, "none: asking for a reset link"),
+    ("signup.reset_password", "POST"): Rule(EVERYONE, "none: the signed link is the proof",
+                                            args=lambda world, role: {"token": "not-a-signed-token"}),
     # One's own account: flask-login's login_required (redirects to the login page).
     ("accounts.profile", "POST"): Rule(SIGNED_IN, "login_required"),
     ("accounts.password", "POST"): Rule(SIGNED_IN, "login_required"),
@@ -210,6 +217,13 @@ def _csrf(client: FlaskClient) -> str:
     if page.status_code != 200:  # logged in: the login page sends us on
         page = client.get("/account")
     return csrf_token(page.text)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Self sign-up on (with mail settings), so its form is walked too; no mail is sent by an empty form."""
+    return Settings.for_testing(tmp_path / "instance", database_url, self_signup=True, smtp_host="127.0.0.1",
+                                mail_from="BOB <bob@example.org>", base_url="http://portal.example.org")
 
 
 @pytest.fixture

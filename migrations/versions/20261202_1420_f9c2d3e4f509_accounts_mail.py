@@ -1,4 +1,4 @@
-"""accounts mail: no schema change yet (a slot kept for this piece of work)
+"""accounts mail: users.email_verified_at (self sign-up confirms the address by a mailed link)
 
 Revision ID: f9c2d3e4f509
 Revises: f9b1c2d3e409
@@ -11,8 +11,8 @@ Rules for every revision:
 """
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = 'f9c2d3e4f509'
 down_revision: str | None = 'f9b1c2d3e409'
@@ -21,8 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("email_verified_at")

@@ -42,6 +42,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import events
 from portal.clock import as_utc, now
 from portal.db.unit import commit_batch as commit_session
 from portal.db.unit import separate_transaction
@@ -53,6 +54,7 @@ from portal.models.activity import RunStatus
 log = logging.getLogger(__name__)
 
 MAX_RECORDED_FAILURES = 500  # per run; the count is always exact
+MAX_COUNTED_FAILURES = 100  # failed runs in a row counted for the failure event (bounded query)
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ class RunRecorder:
                     state.last_success_at = when
                     state.last_error = None
             session.flush()
+            if status is RunStatus.FAILED:
+                _record_failure(session, run, error)
 
         if self.separate:
             with separate_transaction(self._session) as own:
@@ -260,6 +264,37 @@ def _unfinished(session: Session, source: str, project_id: int | None) -> tuple[
         )
         for row in rows
     )
+
+
+def _record_failure(session: Session, run: ImportRun, error: str | None) -> None:
+    """Add the ``import.finished`` event of a failed run, in the run record's transaction.
+
+    It carries how many runs of this source and project failed in a row, so
+    the alerts consumer can tell admins when a sync fails twice running.
+    """
+    recent = session.scalars(
+        select(ImportRun.status)
+        .where(
+            ImportRun.source == run.source,
+            ImportRun.project_id.is_(None) if run.project_id is None else ImportRun.project_id == run.project_id,
+            ImportRun.status != RunStatus.RUNNING.value,
+            ImportRun.id <= run.id,
+        )
+        .order_by(ImportRun.id.desc())
+        .limit(MAX_COUNTED_FAILURES)
+    )
+    in_a_row = 0
+    for status in recent:
+        if RunStatus(status) is not RunStatus.FAILED:
+            break
+        in_a_row += 1
+    events.record(
+        session, events.EventKind.IMPORT_FINISHED, project_id=run.project_id, backfill=False,
+        source=run.source, status=RunStatus.FAILED.value, run_id=run.id,
+        counts={k: int(v) for k, v in (run.counts or {}).items()},
+        consecutive_failures=in_a_row, error=error,
+    )
+    session.flush()
 
 
 def _error_text(error: BaseException) -> str:

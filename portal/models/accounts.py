@@ -58,6 +58,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # When the owner confirmed the address by a mailed link (self sign-up); None: never confirmed.
+    email_verified_at: Mapped[datetime | None]
     # Set ("oidc" / "ldap"): a group or claim mapping decides the role / PTL duties at each sign-in,
     # so a manual change is refused (portal.accounts.identities explains why).
     role_source: Mapped[IdentityKind | None] = mapped_column(StrEnumColumn(IdentityKind, 8))
