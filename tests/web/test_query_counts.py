@@ -158,8 +158,9 @@ def test_spec_page_queries_do_not_grow_with_comments(client, db, make_project, g
     # the spec with its project, revisions and Gerrit changes (4), its checklist answers,
     # the timeline's count, its page of keys, the comments on that page, the review story's changes and
     # the implementation progress (portal.specs.reviews; the approval-message query runs only when approved),
-    # the vote control (tally, own vote, PTL answer and aggregated context in one query: portal.votes.summary)
-    assert large == 11
+    # the vote control (tally, own vote, PTL answer and aggregated context in one query: portal.votes.summary),
+    # the outside discussions card (IRC meetings and mail threads linked to the spec, one query)
+    assert large == 12
 
 
 def test_spec_page_timeline_pages_cost_the_same(client, db, make_project, grow, count_queries):
