@@ -123,6 +123,20 @@ def own_saved_search(world: World, role: str) -> dict[str, object]:
     return {"saved_id": saved.id}
 
 
+def own_subscription(world: World, role: str) -> dict[str, object]:
+    """A subscription of the role's user (the admin's for anonymous), made for this request."""
+    from portal.models import Subscription
+
+    db = Session.object_session(world.spec)
+    assert db is not None
+    token = db.get(ApiToken, world.token_ids.get(role, world.token_ids["admin"]))
+    assert token is not None
+    sub = Subscription(user_id=token.user_id, kind="project", project_id=world.project.id, channel="email")
+    db.add(sub)
+    db.flush()
+    return {"subscription_id": sub.id}
+
+
 RULES: dict[tuple[str, str], Rule] = {
     # Logging in and out is for everyone (a logged-in visitor is sent on, an empty form is a 400).
     ("accounts.login", "POST"): Rule(EVERYONE, "none: the login form"),
@@ -189,6 +203,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("search.delete", "POST"): Rule(SIGNED_IN, "login_required + can_delete_saved_search", own_saved_search),
     ("api.create_saved_search", "POST"): Rule(SIGNED_IN, "can_save_search", api=True),
     ("api.delete_saved_search", "DELETE"): Rule(SIGNED_IN, "can_delete_saved_search", own_saved_search, api=True),
+    # Alerts: one's own subscriptions; the one-click unsubscribe is anyone's with a signed token (RFC 8058).
+    ("alerts.create", "POST"): Rule(SIGNED_IN, "login_required + signed_in"),
+    ("alerts.unfollow", "POST"): Rule(SIGNED_IN, "login_required"),
+    ("alerts.change_channel", "POST"): Rule(SIGNED_IN, "login_required + own subscription", own_subscription),
+    ("alerts.delete", "POST"): Rule(SIGNED_IN, "login_required + own subscription", own_subscription),
+    ("alerts.save_preferences", "POST"): Rule(SIGNED_IN, "login_required + signed_in"),
+    ("alerts.unsubscribe", "POST"): Rule(EVERYONE, "signed token (tokens.read)", lambda world, role: {"token": "x"}),
+    ("api.create_subscription", "POST"): Rule(SIGNED_IN, "signed_in", api=True),
+    ("api.delete_subscription", "DELETE"): Rule(SIGNED_IN, "signed_in + own subscription", own_subscription,
+                                                 api=True),
 }
 
 

@@ -106,7 +106,7 @@ def test_signed_in_project_page_queries_do_not_grow_with_specs(client, db, make_
     large = measure(count_queries, client, "/projects/nova?sort=score")
 
     assert large == small
-    assert large == 9  # the login session instead of the cache check, then as for anonymous readers
+    assert large == 10  # the login session instead of the cache check, as for anonymous, + the follow button
 
 
 def test_api_spec_list_queries_do_not_grow_with_specs(client, db, make_project, grow, count_queries):
@@ -204,4 +204,4 @@ def test_logged_in_spec_page_queries_do_not_grow(client, db, make_project, make_
     large = measure(count_queries, client, f"/projects/nova/specs/{busy.name}")
 
     assert large == small
-    assert large == 12  # the login session, then as for anonymous readers
+    assert large == 13  # the login session, then as for anonymous readers, + the follow button
