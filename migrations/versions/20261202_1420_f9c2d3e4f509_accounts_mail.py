@@ -1,7 +1,7 @@
 """accounts mail: users.email_verified_at (self sign-up confirms the address by a mailed link)
 
 Revision ID: f9c2d3e4f509
-Revises: f9b1c2d3e409
+Revises: f8c9daeb0f08
 Create Date: 2026-12-02 14:20:00+00:00
 
 Rules for every revision:
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'f9c2d3e4f509'
-down_revision: str | None = 'f9b1c2d3e409'
+down_revision: str | None = 'f8c9daeb0f08'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
