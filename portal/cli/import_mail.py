@@ -14,6 +14,7 @@ from portal.errors import PortalError
 from portal.importers.outside.mail import ARCHIVE_SUFFIXES, archive_files
 from portal.importers.outside.store import import_discussions
 from portal.importers.outside.threads import merge_with_stored, read_threads
+from portal.importers.runs import ItemFailure, recorded_run
 
 _LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
@@ -49,8 +50,15 @@ def mail(ctx: Context, list_name: str, archive_url: str | None, target: Path) ->
     click.echo("", err=True) if sys.stderr.isatty() else None
     click.echo(f"Read {read.files} file(s): {read.messages} messages in {len(read.discussions)} threads.")
     with ctx.session() as session:
-        discussions = merge_with_stored(session, read.discussions)
-        report = import_discussions(session, discussions, source_label=f"mail {list_name}")
+        # One transaction: the run row (the admin's runs page) is stored with the threads or not at all.
+        with recorded_run(session, source="mail", project_id=None, argument=f"{list_name} {target}"[:500]) as run:
+            discussions = merge_with_stored(session, read.discussions)
+            report = import_discussions(session, discussions, source_label=f"mail {list_name}")
+            run.finish({"files": read.files, "messages": read.messages, "threads": report.discussions,
+                        "unchanged": report.unchanged, "links": report.links,
+                        "comments_added": report.comments_added, "comments_updated": report.comments_updated,
+                        "failed": len(read.problems)},
+                       [ItemFailure(problem.describe()[:300], problem.describe()) for problem in read.problems])
     for problem in read.problems:
         click.secho(f"FAILED  {shown(problem.describe())}", fg="yellow")
     click.echo(f"Imported threads of {shown(list_name)}: {report.summary()}.")

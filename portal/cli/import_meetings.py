@@ -21,6 +21,7 @@ from portal.importers.outside.meeting_import import (
     local_logs,
     remote_logs,
 )
+from portal.importers.runs import ItemFailure, recorded_run
 from portal.net import RetryPolicy, client_from_settings
 
 _MEETING = re.compile(r"^[a-z0-9][a-z0-9_.+-]{0,99}$")
@@ -75,7 +76,16 @@ def _run(session: Session, logs: list[LogFile], source: str) -> MeetingsReport:
     if not logs:
         raise PortalError(f"No meeting logs found in {shown(source)}: expected files named "
                           "<meeting>.<YYYY-MM-DD-HH.MM>.log.txt (check --meeting).")
-    return import_logs(session, logs, commit=lambda: commit_batch(session), progress=_progress)
+    # The admin's runs page lists it like any import; each log is a batch of the run.
+    with recorded_run(session, source="meetings", project_id=None, argument=source[:500],
+                      commit=lambda: commit_batch(session)) as run:
+        report = import_logs(session, logs, commit=lambda: run.commit_batch({}), progress=_progress)
+        t = report.totals
+        run.finish({"files": report.files, "imported": report.imported_files, "unchanged": report.unchanged_files,
+                    "failed": len(report.problems), "links": t.links, "comments_added": t.comments_added,
+                    "comments_updated": t.comments_updated},
+                   [ItemFailure(problem.split(":", 1)[0], problem) for problem in report.problems])
+    return report
 
 
 def _progress(index: int, total: int, path: str) -> None:

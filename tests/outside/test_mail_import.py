@@ -103,6 +103,11 @@ def test_cli_imports_what_it_can_and_names_each_broken_file(portal: Portal, tmp_
     assert "Read 1 file(s): 6 messages in 2 threads." in single.stdout
     assert "2 discussion(s): 0 new, 0 changed, 2 unchanged" in single.stdout  # the same threads as in the folder
 
+    # Each run is on the admin's run list: the folder's partial (two broken files), the single file's clean.
+    runs = [line for line in portal.ok("runs", "list").stdout.splitlines() if " mail " in line]
+    assert len(runs) == 2, runs
+    assert " succeeded " in runs[0] and " partial " in runs[1], runs  # newest first
+
 
 def test_cli_refuses_a_bad_list_name_and_an_empty_folder(portal: Portal, tmp_path: Path) -> None:
     assert "is not a list name" in portal.fails("import", "mail", str(FIXTURES), "--list", "Open Stack!").stderr

@@ -135,6 +135,13 @@ def test_cli_imports_the_good_logs_and_names_each_broken_one_by_path_and_line(
     again = portal.run("import", "meetings", str(root), "--meeting", "nova")
     assert "Read 6 log(s): 0 imported, 4 unchanged, 2 failed" in again.stdout
 
+    # Both runs are on the admin's run list, partial, naming the broken logs.
+    runs = portal.ok("runs", "list").stdout
+    meeting_runs = [line for line in runs.splitlines() if " meetings " in line]
+    assert len(meeting_runs) == 2 and all(" partial " in line for line in meeting_runs), runs
+    assert "files 6, imported 4, unchanged 0, failed 2" in runs and "files 6, imported 0, unchanged 4, failed 2" in runs
+    assert "nova.2026-12-10-16.00.log.txt" in runs
+
 
 def test_cli_refuses_a_missing_folder_and_a_folder_without_logs(portal: Portal, tmp_path: Path) -> None:
     assert "is not a folder or an http(s):// address" in portal.fails(
