@@ -319,6 +319,11 @@ def can_see_webhook_deliveries(actor: User | None, subscription: Subscription) -
     return ALLOWED
 
 
+def can_manage_alerts(actor: User | None) -> Decision:
+    """See every user's failed deliveries and send one again: admins."""
+    return _admins_only(actor, "look into failed alert deliveries")
+
+
 def can_open_admin_area(actor: User | None) -> Decision:
     """The /admin pages: whoever may do at least one thing there (today: admins)."""
     return _admins_only(actor, "use the admin area")

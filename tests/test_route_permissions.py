@@ -123,6 +123,23 @@ def own_saved_search(world: World, role: str) -> dict[str, object]:
     return {"saved_id": saved.id}
 
 
+def failed_notification(world: World, role: str) -> dict[str, object]:
+    """A notification that failed for good, made for this request (the admin may send it again)."""
+    from portal import events
+    from portal.models import Notification
+
+    db = Session.object_session(world.spec)
+    assert db is not None
+    event = events.record(db, "spec.state_changed", project_id=world.project.id, spec_id=world.spec.id,
+                          name=world.spec.name, from_state="proposed", to_state="approved")
+    db.flush()
+    row = Notification(user_id=world.target.id, event_id=event.id, channel="email", status="failed",
+                       last_error="550 mailbox unknown")
+    db.add(row)
+    db.flush()
+    return {"notification_id": row.id}
+
+
 def own_subscription(world: World, role: str) -> dict[str, object]:
     """A subscription of the role's user (the admin's for anonymous), made for this request."""
     from portal.models import Subscription
@@ -162,6 +179,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("checklist.recheck", "POST"): Rule(REVIEWERS, "can_answer_checklist", spec_args),
     ("api.put_checklist", "PUT"): Rule(REVIEWERS, "can_answer_checklist", spec_args, api=True),
     # The admin area.
+    ("admin.alert_retry", "POST"): Rule(ADMINS, "can_manage_alerts", failed_notification),
     ("admin.set_role", "POST"): Rule(ADMINS, "can_manage_users", target_args),
     ("admin.set_ptl", "POST"): Rule(ADMINS, "can_manage_users", target_args),
     ("admin.disable", "POST"): Rule(ADMINS, "can_manage_users", target_args),
@@ -341,7 +359,8 @@ def test_write_route_answers_each_role_as_its_rule_says(
     assert not wrong, f"{method} {endpoint} (decided by {rule.decided_by}): {wrong}"
 
 
-ADMIN_PAGES = ["admin.index", "admin.users", "admin.project_list", "admin.runs", "admin.demo", "admin.sign_in"]
+ADMIN_PAGES = ["admin.index", "admin.users", "admin.project_list", "admin.runs", "admin.alert_problems", "admin.demo",
+               "admin.sign_in"]
 
 
 @pytest.mark.parametrize("endpoint", ADMIN_PAGES)

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from portal import permissions
 from portal.accounts import identities, ldap, oidc
 from portal.accounts import service as accounts
+from portal.alerts import failures as alert_failures
 from portal.audit import entries_about
 from portal.demo.remove import plan_demo_removal, remove_demo
 from portal.errors import PortalError
@@ -381,6 +382,36 @@ def demo_remove() -> Response | tuple[str, int]:
         removed = [line for line in done.lines() if not line.startswith("kept:")]
         flash("Demo content removed: " + "; ".join(removed) + ".", "success")
     return redirect(url_for("admin.demo"))
+
+
+# --- alert deliveries that failed (portal.alerts.failures) --------------------------------------
+
+
+@bp.get("/alerts")
+def alert_problems() -> str:
+    permissions.require(permissions.can_manage_alerts(actor()))
+    return render_template("admin/alerts.html", summary=alert_failures.delivery_problems(get_db()),
+                           form=AdminActionForm())
+
+
+@bp.post("/alerts/<int:notification_id>/retry")
+def alert_retry(notification_id: int) -> Response | tuple[str, int]:
+    permissions.require(permissions.can_manage_alerts(actor()))
+    db = get_db()
+    form = AdminActionForm()
+    if not form.validate_on_submit():
+        flash("The form had expired; nothing was queued. Try again.", "danger")
+        return render_template("admin/alerts.html", summary=alert_failures.delivery_problems(db), form=form), 400
+    try:
+        alert_failures.retry(db, _me(), notification_id)
+    except PortalError as exc:
+        db.rollback()
+        flash(exc.message, "danger")
+        return render_template("admin/alerts.html", summary=alert_failures.delivery_problems(db), form=form), \
+            exc.status
+    flash(f"Notification #{notification_id} is queued again; the next `portal alerts send` (or the worker) "
+          "delivers it.", "success")
+    return redirect(url_for("admin.alert_problems"))
 
 
 # --- blueprint link conflicts (portal.specs.blueprint_links) -----------------------------------
