@@ -163,6 +163,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("signup.reset_request", "POST"): Rule(EVERYONE, "none: asking for a reset link"),
     ("signup.reset_password", "POST"): Rule(EVERYONE, "none: the signed link is the proof",
                                             args=lambda world, role: {"token": "not-a-signed-token"}),
+    ("signup.verify", "POST"): Rule(EVERYONE, "none: the signed link is the proof",
+                                    args=lambda world, role: {"token": "not-a-signed-token"}),
     # One's own account: flask-login's login_required (redirects to the login page).
     ("accounts.profile", "POST"): Rule(SIGNED_IN, "login_required"),
     ("accounts.password", "POST"): Rule(SIGNED_IN, "login_required"),

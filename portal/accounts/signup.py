@@ -33,13 +33,19 @@ def sign_up(session: Session, *, username: str, email: str, password: str, hashe
     return user
 
 
-def confirm_email(session: Session, secret_key: str, token: str) -> User:
-    """Activate the account the link was mailed for; following it again changes nothing."""
+def account_to_confirm(session: Session, secret_key: str, token: str) -> User:
+    """The account a confirmation link is for, if the link is genuine and fresh (changes nothing)."""
     claim = mail_tokens.read_verify_token(secret_key, token)
     user = session.get(User, claim.user_id)
     if user is None or (user.email or "").lower() != claim.email.lower():
         raise LinkRefused("This confirmation link is for an account or address that no longer exists; "
                           "sign up again.")
+    return user
+
+
+def confirm_email(session: Session, secret_key: str, token: str) -> User:
+    """Activate the account the link was mailed for; confirming again changes nothing."""
+    user = account_to_confirm(session, secret_key, token)
     if user.email_verified_at is None:
         user.email_verified_at = now()
         user.is_active = True

@@ -145,8 +145,28 @@ def signup_sent() -> ResponseReturnValue:
                     "activate your account, then log in.")
 
 
+class ConfirmForm(FlaskForm):
+    submit = SubmitField("Confirm my address")
+
+
 @bp.get("/verify/<token>")
+def verify_page(token: str) -> ResponseReturnValue:
+    """Opening the link only shows a button: mail scanners that fetch every link must not confirm the address."""
+    try:
+        user = service.account_to_confirm(get_db(), settings().secret_key, token)
+    except mail_tokens.LinkRefused as exc:
+        return _message("This link does not work", exc.message, 400, kind="danger")
+    if user.email_verified_at is not None:
+        flash(f"Your address is already confirmed, {user.name_shown}. Log in.", "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("signup/confirm.html", user=user, form=ConfirmForm(), token=token)
+
+
+@bp.post("/verify/<token>")
 def verify(token: str) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        flash("The form had expired; nothing was changed. Press the button again.", "danger")
+        return redirect(url_for("signup.verify_page", token=token))
     try:
         user = service.confirm_email(get_db(), settings().secret_key, token)
     except mail_tokens.LinkRefused as exc:
