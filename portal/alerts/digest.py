@@ -142,5 +142,5 @@ def letter(session: Session, settings: Settings, user: User, digest: Digest,
         to=user.email or "", display_name=user.name_shown,
         subject=f"[BOB] Your digest for {digest.local_date}: {count} update{'s' if count != 1 else ''}",
         items=list(described.values()), message_id=digest.message_id or f"<bob.digest.{digest.id}@notifications>",
-        digest=True, groups=[(p, list(specs.items())) for p, specs in sorted(groups.items())],
+        digest=True, digest_user_id=user.id, groups=[(p, list(specs.items())) for p, specs in sorted(groups.items())],
     )

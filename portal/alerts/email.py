@@ -50,6 +50,7 @@ class Letter:
     message_id: str
     subscription_id: int | None = None
     digest: bool = False
+    digest_user_id: int | None = None  # a digest's one-click link stops that user's digest subscriptions
     groups: list[tuple[str, list[tuple[str, list[Item]]]]] = field(default_factory=list)
 
 
@@ -73,11 +74,19 @@ def unsubscribe_url(settings: Settings, subscription_id: int) -> str:
     return f"{base}/unsubscribe/{quote(tokens.make(settings.secret_key, subscription_id), safe='')}"
 
 
+def digest_unsubscribe_url(settings: Settings, user_id: int) -> str:
+    base = settings.require_base_url("alert mails").rstrip("/")
+    return f"{base}/unsubscribe/{quote(tokens.make_digest(settings.secret_key, user_id), safe='')}"
+
+
 def build(settings: Settings, letter: Letter) -> EmailMessage:
     """The message for ``letter``: text and HTML parts, Message-ID, List-Id and List-Unsubscribe headers."""
     base = settings.require_base_url("alert mails").rstrip("/")
     host = urlsplit(base).hostname or "localhost"
-    unsubscribe = unsubscribe_url(settings, letter.subscription_id) if letter.subscription_id else None
+    if letter.digest_user_id is not None:
+        unsubscribe: str | None = digest_unsubscribe_url(settings, letter.digest_user_id)
+    else:
+        unsubscribe = unsubscribe_url(settings, letter.subscription_id) if letter.subscription_id else None
     context: dict[str, Any] = {
         "letter": letter, "base_url": base, "subscriptions_url": f"{base}/subscriptions",
         "unsubscribe_url": unsubscribe,

@@ -189,6 +189,23 @@ def unsubscribe_by_token(session: Session, subscription_id: int) -> Subscription
     return sub
 
 
+def digest_subscriptions(session: Session, user_id: int) -> list[Subscription]:
+    """The user's subscriptions on the digest channel: what a digest's one-click link stops."""
+    return list(session.scalars(
+        select(Subscription).where(Subscription.user_id == user_id, Subscription.channel == AlertChannel.DIGEST)
+        .order_by(Subscription.id)
+    ))
+
+
+def stop_digests_by_token(session: Session, user_id: int) -> int:
+    """A digest's one-click unsubscribe (the token was checked by the caller): how many subscriptions ended."""
+    subs = digest_subscriptions(session, user_id)
+    for sub in subs:
+        _end(session, sub)
+    session.flush()
+    return len(subs)
+
+
 def preferences(session: Session, user: User) -> AlertPreferences:
     """The user's preferences row (the defaults, unsaved, when there is none)."""
     row = session.get(AlertPreferences, user.id)

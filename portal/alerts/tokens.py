@@ -1,6 +1,7 @@
 """Signed unsubscribe tokens: the one-click link in every alert mail, which needs no login (RFC 8058).
 
-The token carries only the subscription id, signed with the portal's secret
+The token carries only the subscription id (or, in a daily digest, which
+covers several subscriptions, the user whose digest it is), signed with the portal's secret
 key and a salt of its own (a token made for another purpose never passes
 here) and dated: older than :data:`MAX_AGE` it is refused. Refusal says what
 to do next (sign in, open /subscriptions).
@@ -37,14 +38,29 @@ def make(secret_key: str, subscription_id: int) -> str:
     return _serializer(secret_key).dumps({"s": subscription_id})
 
 
+def make_digest(secret_key: str, user_id: int) -> str:
+    """A token for stopping ``user_id``'s daily digest (every subscription of theirs on the digest channel)."""
+    return _serializer(secret_key).dumps({"d": user_id})
+
+
 def read(secret_key: str, token: str, *, max_age: int = MAX_AGE) -> int:
     """The subscription id in ``token``; :class:`InvalidInput` saying what to do if tampered or expired."""
+    kind, number = read_any(secret_key, token, max_age=max_age)
+    if kind != "s":
+        raise InvalidInput(TAMPERED)
+    return number
+
+
+def read_any(secret_key: str, token: str, *, max_age: int = MAX_AGE) -> tuple[str, int]:
+    """``("s", subscription id)`` or ``("d", user id)`` (a digest's link); :class:`InvalidInput` as :func:`read`."""
     try:
         data = _serializer(secret_key).loads(token, max_age=max_age)
     except SignatureExpired as exc:
         raise InvalidInput(EXPIRED) from exc
     except BadSignature as exc:
         raise InvalidInput(TAMPERED) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("s"), int):
-        raise InvalidInput(TAMPERED)
-    return int(data["s"])
+    if isinstance(data, dict):
+        for kind in ("s", "d"):
+            if isinstance(data.get(kind), int) and len(data) == 1:
+                return kind, int(data[kind])
+    raise InvalidInput(TAMPERED)

@@ -195,20 +195,22 @@ def save_preferences() -> ResponseReturnValue:
     return redirect(url_for("alerts.index"))
 
 
-def _token_or_page(token: str) -> int | ResponseReturnValue:
-    try:
-        return tokens.read(settings().secret_key, token)
-    except InvalidInput as exc:
-        return render_template("alerts/unsubscribe_invalid.html", message=exc.message), 400
+def _refused(exc: InvalidInput) -> ResponseReturnValue:
+    return render_template("alerts/unsubscribe_invalid.html", message=exc.message), 400
 
 
 @bp.get("/unsubscribe/<token>")
 def unsubscribe_confirm(token: str) -> ResponseReturnValue:
-    found = _token_or_page(token)
-    if not isinstance(found, int):
-        return found
+    try:
+        kind, number = tokens.read_any(settings().secret_key, token)
+    except InvalidInput as exc:
+        return _refused(exc)
     db = get_db()
-    sub = db.get(Subscription, found)
+    if kind == "d":
+        count = len(service.digest_subscriptions(db, number))
+        label = f"your daily digest ({count} subscription{'' if count == 1 else 's'})" if count else None
+        return render_template("alerts/unsubscribe.html", token=token, label=label, done=False)
+    sub = db.get(Subscription, number)
     label = None
     if sub is not None:
         project = db.get(Project, sub.project_id) if sub.project_id else None
@@ -220,10 +222,14 @@ def unsubscribe_confirm(token: str) -> ResponseReturnValue:
 @bp.post("/unsubscribe/<token>")
 def unsubscribe(token: str) -> ResponseReturnValue:
     """RFC 8058 one-click: no session, no CSRF token; the signed token is the proof."""
-    found = _token_or_page(token)
-    if not isinstance(found, int):
-        return found
-    sub = service.unsubscribe_by_token(get_db(), found)
+    try:
+        kind, number = tokens.read_any(settings().secret_key, token)
+    except InvalidInput as exc:
+        return _refused(exc)
+    if kind == "d":
+        ended = service.stop_digests_by_token(get_db(), number)
+        return render_template("alerts/unsubscribe.html", token=token, label=None, done=True, gone=ended == 0)
+    sub = service.unsubscribe_by_token(get_db(), number)
     return render_template("alerts/unsubscribe.html", token=token, label=None, done=True, gone=sub is None)
 
 

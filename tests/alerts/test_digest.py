@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from portal.alerts import consumer, jobs
 from portal.events import cursors
-from portal.models import AlertPreferences, Digest, Notification, Project, Spec, User
+from portal.models import AlertPreferences, Digest, Notification, Project, Spec, Subscription, User
 from portal.settings import Settings
 from tests.alerts.conftest import Clock, SmtpServer
 
@@ -104,3 +104,34 @@ def test_a_digest_left_sending_by_a_crash_goes_once_after_the_lease_with_its_mes
     db.refresh(row)
     assert [m["Message-ID"] for m in smtp.received] == [row.message_id]
     assert jobs.send_digests(session_factory, settings)["sent"] == 0
+
+
+def test_the_digest_has_a_one_click_link_that_stops_only_digests(
+    client: Any, db: Session, session_factory: sessionmaker[Session], settings: Settings, smtp: SmtpServer,
+    clock: Clock, make_user: Callable[..., User], make_project: Callable[..., Project],
+    make_spec: Callable[..., Spec], follow: Callable[..., Any], record: Callable[..., int],
+) -> None:
+    alice = make_user()
+    db.add(AlertPreferences(user_id=alice.id, digest_hour=12))  # 12:00 UTC is the fake clock's hour
+    nova = make_project("nova")
+    a, b = make_spec("a-spec", project=nova), make_spec("b-spec", project=nova)
+    cursors.reset(db, consumer.CONSUMER)
+    follow(alice, spec=a, channel="digest")
+    follow(alice, spec=b, channel="digest")
+    by_mail = follow(alice, spec=b, channel="email")
+    record("comment.added", a, comment_id=1, source="portal")
+    db.commit()
+    jobs.send_pending(session_factory, settings)
+    assert jobs.send_digests(session_factory, settings)["sent"] == 1
+    digest = next(m for m in smtp.received if m["Subject"].startswith("[BOB] Your digest"))
+    assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = digest["List-Unsubscribe"].strip("<>")
+    path = link[len(settings.base_url.rstrip("/")):]
+
+    page = client.get(path)
+    assert "your daily digest (2 subscriptions)" in page.get_data(as_text=True)
+    done = client.post(path, data={"List-Unsubscribe": "One-Click"})  # the mail client: no session, no CSRF
+    assert done.status_code == 200
+    db.expire_all()
+    left = db.scalars(select(Subscription).where(Subscription.user_id == alice.id)).all()
+    assert [s.id for s in left] == [by_mail.id]  # the per-mail subscription stays
