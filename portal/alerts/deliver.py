@@ -199,6 +199,11 @@ def describe(session: Session, settings: Settings, rows: Sequence[Notification])
         elif event.kind == EventKind.IMPORT_FINISHED:
             heading = f"Sync of {project or 'a project'} failed: {payload.get('error') or 'see the admin area'}"
             url = f"{base}/admin"
+        elif event.kind == EventKind.COMMENT_ADDED and payload.get("source") in ("irc", "mail") \
+                and payload.get("title"):
+            where = "the mailing list" if payload["source"] == "mail" else "an IRC meeting"
+            heading = (f"Discussed on {where}: {title or name} ({project}), in \"{payload['title']}\""
+                       if project else f"Discussed on {where}: {title or name}, in \"{payload['title']}\"")
         else:
             subject = title or name or project
             heading = f"{label_for(str(event.kind)).one}: {subject}" + (f" ({project})" if project else "")

@@ -189,6 +189,8 @@ class LaunchpadChanged(Payload):
 class CommentAdded(Payload):
     comment_id: int
     source: str  # CommentSource: portal | gerrit | launchpad | link | irc | mail
+    # irc / mail: the meeting topic or thread it summarises ("nova meeting 2026-11-20: …"), for alerts
+    title: str | None = None
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def write_comment(session: Session, discussion: Discussion, spec: Spec, *, menti
         if spec.last_activity_at is None or discussion.started_at > spec.last_activity_at:
             spec.last_activity_at = discussion.started_at
         events.record(session, events.EventKind.COMMENT_ADDED, project_id=spec.project_id, spec_id=spec.id,
-                      comment_id=comment.id, source=source.value)
+                      comment_id=comment.id, source=source.value, title=discussion.title[:300])
         return comment, "added"
     if comment.deleted_at is not None and not revive:
         return comment, "same"
